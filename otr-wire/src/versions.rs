@@ -1,0 +1,61 @@
+//! The set of protocol versions a query message or whitespace tag offers.
+
+use crate::header::ProtocolVersion;
+
+/// Versions offered by a peer (v1 is recorded so that it can be ignored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct OfferedVersions {
+    /// Version 1 was offered (we never speak it).
+    pub v1: bool,
+    /// Version 2 was offered.
+    pub v2: bool,
+    /// Version 3 was offered.
+    pub v3: bool,
+}
+
+impl OfferedVersions {
+    /// Offers exactly the given versions.
+    #[must_use]
+    pub fn of(versions: &[ProtocolVersion]) -> Self {
+        let mut set = Self::default();
+        for v in versions {
+            set.insert(*v);
+        }
+        set
+    }
+
+    /// Adds a version.
+    pub fn insert(&mut self, version: ProtocolVersion) {
+        match version {
+            ProtocolVersion::V2 => self.v2 = true,
+            ProtocolVersion::V3 => self.v3 = true,
+        }
+    }
+
+    /// Whether `version` is offered.
+    #[must_use]
+    pub fn contains(&self, version: ProtocolVersion) -> bool {
+        match version {
+            ProtocolVersion::V2 => self.v2,
+            ProtocolVersion::V3 => self.v3,
+        }
+    }
+
+    /// The highest version offered here that `allowed` also contains.
+    #[must_use]
+    pub fn best_common(&self, allowed: &Self) -> Option<ProtocolVersion> {
+        if self.v3 && allowed.v3 {
+            Some(ProtocolVersion::V3)
+        } else if self.v2 && allowed.v2 {
+            Some(ProtocolVersion::V2)
+        } else {
+            None
+        }
+    }
+
+    /// Whether a version we speak (2 or 3) is offered.
+    #[must_use]
+    pub fn offers_any_spoken(&self) -> bool {
+        self.v2 || self.v3
+    }
+}

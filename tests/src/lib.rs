@@ -1,0 +1,6 @@
+//! Shared helpers for the integration tests: reading the libotr fixture files
+//! and the fuzz corpora.
+
+#![forbid(unsafe_code)]
+
+pub mod fixtures;
