@@ -180,3 +180,209 @@ pub fn peek_header(bytes: &[u8]) -> Result<(Header, MessageType, Option<DataFlag
     };
     Ok((header, message_type, flags))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::header::InstanceTag;
+    use crate::mpi::Mpi;
+
+    fn v3() -> Header {
+        Header::V3 {
+            sender: InstanceTag::new(0x101).unwrap(),
+            receiver: InstanceTag::new(0x202),
+        }
+    }
+
+    fn data_message() -> Vec<u8> {
+        DataMessage {
+            flags: DataFlags(1),
+            sender_keyid: 2,
+            recipient_keyid: 3,
+            next_dh: Mpi::trimmed(&[5; 192]),
+            counter: [0, 0, 0, 0, 0, 0, 0, 9],
+            encrypted: b"ciphertext",
+            mac: [0; 20],
+            old_mac_keys: &[7; 40],
+        }
+        .encode_with_mac(&v3(), |covered| {
+            let mut mac = [0u8; 20];
+            mac[0] = u8::try_from(covered.len() % 256).unwrap();
+            mac
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn data_message_exposes_the_mac_covered_range() {
+        let bytes = data_message();
+        let decoded = EncodedMessage::decode(&bytes).unwrap();
+        // header 11 + flags 1 + keyids 8 + MPI 196 + ctr 8 + DATA 14
+        assert_eq!(decoded.authenticated.len(), 238);
+        assert_eq!(decoded.authenticated, &bytes[..238]);
+        let MessageBody::Data(d) = decoded.message.body else {
+            panic!()
+        };
+        assert_eq!(d.mac[0], 238);
+        assert_eq!(d.revealed_mac_keys().count(), 2);
+        assert_eq!(decoded.message.encode().unwrap(), bytes);
+    }
+
+    #[test]
+    fn every_truncation_of_a_message_is_rejected() {
+        let bytes = data_message();
+        for len in 0..bytes.len() {
+            assert!(
+                EncodedMessage::decode(&bytes[..len]).is_err(),
+                "prefix {len}"
+            );
+        }
+    }
+
+    #[test]
+    fn data_message_truncated_inside_the_mac_is_rejected() {
+        let bytes = data_message();
+        let mac_start = 238;
+        for len in mac_start..mac_start + 20 {
+            assert!(matches!(
+                EncodedMessage::decode(&bytes[..len]),
+                Err(DecodeError::UnexpectedEnd { field: "MAC", .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn trailing_byte_after_the_last_field_is_rejected() {
+        let mut bytes = data_message();
+        bytes.push(0);
+        assert_eq!(
+            EncodedMessage::decode(&bytes),
+            Err(DecodeError::TrailingBytes {
+                structure: "encoded message",
+                count: 1
+            })
+        );
+    }
+
+    #[test]
+    fn payload_shorter_than_the_header_is_rejected() {
+        for bytes in [
+            &[][..],
+            &[0],
+            &[0, 3],
+            &[0, 3, 3],
+            &[0, 3, 3, 0, 0, 1, 0, 0, 0, 2],
+        ] {
+            assert!(matches!(
+                EncodedMessage::decode(bytes),
+                Err(DecodeError::UnexpectedEnd { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn dh_key_with_non_minimal_mpi_is_rejected() {
+        let mut bytes = vec![0, 2, 0x0a, 0, 0, 0, 2, 0, 5];
+        assert_eq!(
+            EncodedMessage::decode(&bytes),
+            Err(DecodeError::NonMinimalMpi { field: "g^y" })
+        );
+        bytes = vec![0, 2, 0x0a, 0, 0, 0, 1, 5];
+        assert!(EncodedMessage::decode(&bytes).is_ok());
+    }
+
+    #[test]
+    fn mpi_or_data_length_0xffffffff_is_rejected_before_allocating() {
+        let bytes = [0, 2, 0x0a, 0xff, 0xff, 0xff, 0xff, 1, 2];
+        assert!(matches!(
+            EncodedMessage::decode(&bytes),
+            Err(DecodeError::UnexpectedEnd {
+                needed: 0xffff_ffff,
+                ..
+            })
+        ));
+        let bytes = [0, 2, 0x02, 0xff, 0xff, 0xff, 0xff];
+        assert!(matches!(
+            EncodedMessage::decode(&bytes),
+            Err(DecodeError::UnexpectedEnd { .. })
+        ));
+    }
+
+    fn commit_with_hash_len(len: usize) -> Vec<u8> {
+        let mut bytes = vec![0, 2, 0x02, 0, 0, 0, 1, 0xaa];
+        bytes.extend(u32::try_from(len).unwrap().to_be_bytes());
+        bytes.extend(vec![1; len]);
+        bytes
+    }
+
+    #[test]
+    fn dh_commit_hashed_gx_must_be_32_bytes() {
+        assert!(EncodedMessage::decode(&commit_with_hash_len(32)).is_ok());
+        for len in [0, 20, 31, 33, 64] {
+            assert_eq!(
+                EncodedMessage::decode(&commit_with_hash_len(len)),
+                Err(DecodeError::BadLength {
+                    field: "hashed g^x",
+                    expected: 32,
+                    actual: len
+                })
+            );
+        }
+    }
+
+    fn reveal_with_key_len(len: usize) -> Vec<u8> {
+        let mut bytes = vec![0, 2, 0x11];
+        bytes.extend(u32::try_from(len).unwrap().to_be_bytes());
+        bytes.extend(vec![1; len]);
+        bytes.extend([0, 0, 0, 2, 9, 9]);
+        bytes.extend([3; 20]);
+        bytes
+    }
+
+    #[test]
+    fn reveal_signature_with_r_of_length_0_15_17_or_2_pow_20_is_rejected() {
+        assert!(EncodedMessage::decode(&reveal_with_key_len(16)).is_ok());
+        for len in [0, 15, 17, 1 << 20] {
+            assert!(matches!(
+                EncodedMessage::decode(&reveal_with_key_len(len)),
+                Err(DecodeError::BadLength {
+                    field: "revealed key",
+                    ..
+                })
+            ));
+        }
+    }
+
+    #[test]
+    fn reveal_signature_exposes_the_mac_covered_range() {
+        let bytes = reveal_with_key_len(16);
+        let decoded = EncodedMessage::decode(&bytes).unwrap();
+        assert_eq!(decoded.authenticated, &[0, 0, 0, 2, 9, 9]);
+        assert_eq!(
+            crate::ake::encrypted_signature_mac_input(&[9, 9]),
+            decoded.authenticated
+        );
+    }
+
+    #[test]
+    fn v3_header_with_bad_instance_tags_is_rejected() {
+        let bytes = [0, 3, 0x0a, 0, 0, 0, 0xff, 0, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(
+            EncodedMessage::decode(&bytes),
+            Err(DecodeError::InvalidSenderInstanceTag(0xff))
+        );
+        let bytes = [0, 3, 0x0a, 0, 0, 1, 0, 0, 0, 0, 0x80, 0, 0, 0, 0];
+        assert_eq!(
+            EncodedMessage::decode(&bytes),
+            Err(DecodeError::InvalidReceiverInstanceTag(0x80))
+        );
+    }
+
+    #[test]
+    fn peek_header_reads_flags_without_verifying() {
+        let bytes = data_message();
+        let (header, ty, flags) = peek_header(&bytes[..13]).unwrap();
+        assert_eq!((header, ty), (v3(), MessageType::Data));
+        assert!(flags.unwrap().ignore_unreadable());
+    }
+}

@@ -525,3 +525,15 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod more_tests {
+    use super::*;
+
+    #[test]
+    fn invalid_utf8_text_is_returned_as_bytes() {
+        let p = Payload::decode(b"\xff\xfe ok\0");
+        assert_eq!(p.text, b"\xff\xfe ok");
+        assert_eq!(String::from_utf8_lossy(p.text), "\u{fffd}\u{fffd} ok");
+    }
+}

@@ -59,3 +59,25 @@ impl OfferedVersions {
         self.v2 || self.v3
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v23_query_with_both_allowed_picks_v3_and_v2_only_needs_allow_v2() {
+        let both = OfferedVersions::of(&[ProtocolVersion::V2, ProtocolVersion::V3]);
+        let v2 = OfferedVersions::of(&[ProtocolVersion::V2]);
+        let v3 = OfferedVersions::of(&[ProtocolVersion::V3]);
+        assert_eq!(both.best_common(&both), Some(ProtocolVersion::V3));
+        assert_eq!(both.best_common(&v2), Some(ProtocolVersion::V2));
+        // `?OTRv2?` without ALLOW_V2: no version in common, no downgrade.
+        assert_eq!(v2.best_common(&v3), None);
+        let v1_only = OfferedVersions {
+            v1: true,
+            ..OfferedVersions::default()
+        };
+        assert_eq!(v1_only.best_common(&both), None);
+        assert!(!v1_only.offers_any_spoken());
+    }
+}

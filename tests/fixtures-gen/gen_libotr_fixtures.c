@@ -1232,6 +1232,8 @@ static void scenario_split(void)
                 bt->instag, 1, NULL, NULL, NULL);
         c3->our_instance = at->instag;
         c3->protocol_version = 3;
+        /* the fragment syntax follows the auth version, not protocol_version */
+        c3->auth.protocol_version = 3;
         comment("v3 pieces from alice (sender tag %08x) to bob "
                 "(receiver tag %08x)", at->instag, bt->instag);
     }

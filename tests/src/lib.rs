@@ -4,3 +4,5 @@
 #![forbid(unsafe_code)]
 
 pub mod fixtures;
+pub mod interop;
+pub mod otr_parse;
