@@ -3,6 +3,11 @@
 
 #![forbid(unsafe_code)]
 
+pub mod driver;
 pub mod fixtures;
 pub mod interop;
+pub mod line_escape;
 pub mod otr_parse;
+pub mod pair;
+pub mod peer_files;
+pub mod policy_arg;

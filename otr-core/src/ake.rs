@@ -1,0 +1,565 @@
+//! The authenticated key exchange (spec "Authenticated Key Exchange" and
+//! "Receiving a D-H Commit/Key/Reveal Signature/Signature Message").
+//!
+//! ```text
+//!  initiator (Bob in the spec)                 responder (Alice)
+//!  D-H Commit  AES_r(g^x), SHA256(g^x)   ─►   AWAITING_REVEALSIG
+//!  AWAITING_DHKEY                       ◄─   D-H Key  g^y
+//!  Reveal Sig  r, AES_c(X_B), MAC_m2     ─►   verify → ENCRYPTED
+//!  AWAITING_SIG                         ◄─   Signature  AES_c'(X_A), MAC_m2'
+//!  verify → ENCRYPTED
+//! ```
+//!
+//! Each state owns only its own secrets ([`AuthState`] is an enum of
+//! per-state structs), so a transition drops and zeroizes what the previous
+//! state held. A message that fails any check leaves the state exactly as it
+//! was (LIBOTR-FACTS decision 8), so a forged message cannot knock out a
+//! genuine exchange in progress.
+
+use core::fmt;
+
+use otr_smp::group::GroupElement;
+use otr_wire::ake::{encrypted_signature_mac_input, signed_mac_input};
+use otr_wire::reader::Reader;
+use otr_wire::{
+    DhCommit, DhKey, EncodedMessage, Header, MessageBody, Mpi, ProtocolVersion, RevealSignature,
+    SignatureMessage, SignedIdentity, armor,
+};
+use rand_core::CryptoRng;
+use zeroize::Zeroizing;
+
+use crate::aes_ctr::apply_aes128_ctr;
+use crate::ake_keys::{AkeKeys, SecureSessionId};
+use crate::dh::DhKeyPair;
+use crate::identity::{DsaSigningKey, DsaVerifyingKey};
+use crate::mac::{ct_eq, hmac_sha256, hmac_sha256_160, sha256};
+
+/// The key id of the DH key exchanged in an AKE (libotr always uses 1).
+pub const AKE_KEYID: u32 = 1;
+
+/// Where the AKE stands (libotr's `authstate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthStateName {
+    /// No exchange in progress.
+    None,
+    /// We sent a D-H Commit.
+    AwaitingDhKey,
+    /// We sent a D-H Key.
+    AwaitingRevealSig,
+    /// We sent a Reveal Signature.
+    AwaitingSig,
+}
+
+/// The AKE state, each variant holding only its own secrets.
+#[derive(Default)]
+pub(crate) enum AuthState {
+    #[default]
+    None,
+    AwaitingDhKey(Box<AwaitingDhKey>),
+    AwaitingRevealSig(Box<AwaitingRevealSig>),
+    AwaitingSig(Box<AwaitingSig>),
+}
+
+impl fmt::Debug for AuthState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AuthState::{:?}", self.name())
+    }
+}
+
+pub(crate) struct AwaitingDhKey {
+    version: ProtocolVersion,
+    our_dh: DhKeyPair,
+    r: Zeroizing<[u8; 16]>,
+    our_gx_mpi: Vec<u8>,
+    hashed_gx: [u8; 32],
+    commit: Vec<u8>,
+}
+
+pub(crate) struct AwaitingRevealSig {
+    version: ProtocolVersion,
+    our_dh: DhKeyPair,
+    their_encrypted_gx: Vec<u8>,
+    their_hashed_gx: [u8; 32],
+    dh_key: Vec<u8>,
+}
+
+pub(crate) struct AwaitingSig {
+    version: ProtocolVersion,
+    our_dh: DhKeyPair,
+    their_gy: GroupElement,
+    keys: AkeKeys,
+    reveal_signature: Vec<u8>,
+}
+
+/// A completed exchange: everything the data phase starts from.
+pub(crate) struct AkeSuccess {
+    pub version: ProtocolVersion,
+    pub ssid: SecureSessionId,
+    /// True when we sent the Reveal Signature: we show the first half bold.
+    pub first_half_bold: bool,
+    pub their_key: DsaVerifyingKey,
+    pub their_keyid: u32,
+    pub their_dh: GroupElement,
+    pub our_dh: DhKeyPair,
+    pub our_keyid: u32,
+}
+
+/// What handling one AKE message produced.
+#[derive(Default)]
+pub(crate) struct AkeOutput {
+    /// A message to send (armoured).
+    pub reply: Option<Vec<u8>>,
+    /// The exchange completed.
+    pub success: Option<Box<AkeSuccess>>,
+    /// The message failed a check (bad MAC, hash, key or signature).
+    pub failure: Option<AkeFailure>,
+    /// The message is our own, reflected back at us.
+    pub reflected: bool,
+}
+
+/// Why an AKE message was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AkeFailure {
+    /// A DH value outside [2, p − 2] or not an MPI.
+    BadDhValue,
+    /// The revealed key does not decrypt a `g^x` matching the committed hash.
+    CommitMismatch,
+    /// MAC_m2 / MAC_m2' did not verify.
+    BadMac,
+    /// The decrypted identity block is malformed or its key unusable.
+    BadIdentity,
+    /// The DSA signature did not verify.
+    BadSignature,
+}
+
+/// What the AKE needs from the session: our identity and randomness.
+pub(crate) struct AkeEnv<'a, R: CryptoRng + ?Sized> {
+    pub our_key: &'a DsaSigningKey,
+    pub rng: &'a mut R,
+    /// The header for messages we send in this exchange.
+    pub header: Header,
+}
+
+impl AuthState {
+    /// The state's name.
+    pub fn name(&self) -> AuthStateName {
+        match self {
+            Self::None => AuthStateName::None,
+            Self::AwaitingDhKey(_) => AuthStateName::AwaitingDhKey,
+            Self::AwaitingRevealSig(_) => AuthStateName::AwaitingRevealSig,
+            Self::AwaitingSig(_) => AuthStateName::AwaitingSig,
+        }
+    }
+
+    /// The protocol version of the exchange in progress.
+    pub fn version(&self) -> Option<ProtocolVersion> {
+        match self {
+            Self::None => None,
+            Self::AwaitingDhKey(s) => Some(s.version),
+            Self::AwaitingRevealSig(s) => Some(s.version),
+            Self::AwaitingSig(s) => Some(s.version),
+        }
+    }
+
+    /// Starts an exchange: a fresh D-H Commit, → AWAITING_DHKEY.
+    pub fn start<R: CryptoRng + ?Sized>(&mut self, env: AkeEnv<'_, R>) -> Vec<u8> {
+        let our_dh = DhKeyPair::generate(env.rng);
+        let mut r = Zeroizing::new([0u8; 16]);
+        env.rng.fill_bytes(r.as_mut());
+        let our_gx_mpi = mpi_bytes(&our_dh.public_bytes());
+        let hashed_gx = sha256(&[&our_gx_mpi]);
+        let mut encrypted_gx = our_gx_mpi.clone();
+        apply_aes128_ctr(&r, [0; 8], &mut encrypted_gx);
+        let commit = armoured(
+            env.header,
+            MessageBody::DhCommit(DhCommit {
+                encrypted_gx: &encrypted_gx,
+                hashed_gx,
+            }),
+        );
+        *self = Self::AwaitingDhKey(Box::new(AwaitingDhKey {
+            version: env.header.version(),
+            our_dh,
+            r,
+            our_gx_mpi,
+            hashed_gx,
+            commit: commit.clone(),
+        }));
+        commit
+    }
+
+    /// A copy of our pending D-H Commit state of `version`, for a new instance
+    /// of the buddy answering the master's commit (libotr's
+    /// `otrl_auth_copy_on_key`).
+    pub fn copy_pending_commit(&self, version: ProtocolVersion) -> Option<Self> {
+        match self {
+            Self::AwaitingDhKey(s) if s.version == version => {
+                Some(Self::AwaitingDhKey(Box::new(AwaitingDhKey {
+                    version,
+                    our_dh: s.our_dh.clone(),
+                    r: s.r.clone(),
+                    our_gx_mpi: s.our_gx_mpi.clone(),
+                    hashed_gx: s.hashed_gx,
+                    commit: s.commit.clone(),
+                })))
+            }
+            _ => None,
+        }
+    }
+
+    /// Our pending D-H Commit, if we sent one and await its D-H Key.
+    pub fn pending_commit(&self) -> Option<&[u8]> {
+        match self {
+            Self::AwaitingDhKey(s) => Some(&s.commit),
+            _ => None,
+        }
+    }
+
+    /// Handles a received D-H Commit.
+    pub fn handle_commit<R: CryptoRng + ?Sized>(
+        &mut self,
+        env: AkeEnv<'_, R>,
+        commit: &DhCommit<'_>,
+    ) -> AkeOutput {
+        let version = env.header.version();
+        if let Self::AwaitingDhKey(ours) = self {
+            if ct_eq(&ours.hashed_gx, &commit.hashed_gx) {
+                return AkeOutput {
+                    reflected: true,
+                    ..AkeOutput::default()
+                };
+            }
+            if ours.hashed_gx > commit.hashed_gx {
+                // Ours wins the collision: ignore theirs, resend ours.
+                return AkeOutput {
+                    reply: Some(ours.commit.clone()),
+                    ..AkeOutput::default()
+                };
+            }
+        }
+        if let Self::AwaitingRevealSig(waiting) = self
+            && waiting.version == version
+        {
+            // Resend the same D-H Key; remember the new commit instead.
+            waiting.their_encrypted_gx = commit.encrypted_gx.to_vec();
+            waiting.their_hashed_gx = commit.hashed_gx;
+            return AkeOutput {
+                reply: Some(waiting.dh_key.clone()),
+                ..AkeOutput::default()
+            };
+        }
+        // NONE, AWAITING_SIG, a lost collision, or a version change: a new D-H Key.
+        let our_dh = DhKeyPair::generate(env.rng);
+        let gy = our_dh.public_bytes();
+        let dh_key = armoured(
+            env.header,
+            MessageBody::DhKey(DhKey {
+                gy: Mpi::trimmed(&gy),
+            }),
+        );
+        *self = Self::AwaitingRevealSig(Box::new(AwaitingRevealSig {
+            version,
+            our_dh,
+            their_encrypted_gx: commit.encrypted_gx.to_vec(),
+            their_hashed_gx: commit.hashed_gx,
+            dh_key: dh_key.clone(),
+        }));
+        AkeOutput {
+            reply: Some(dh_key),
+            ..AkeOutput::default()
+        }
+    }
+
+    /// Handles a received D-H Key.
+    pub fn handle_dh_key<R: CryptoRng + ?Sized>(
+        &mut self,
+        env: AkeEnv<'_, R>,
+        key: &DhKey<'_>,
+    ) -> AkeOutput {
+        let version = env.header.version();
+        match self {
+            Self::AwaitingDhKey(ours) if ours.version == version => {
+                let Some(their_gy) = GroupElement::from_be_bytes(key.gy.as_bytes()) else {
+                    return failure(AkeFailure::BadDhValue);
+                };
+                if their_gy == *ours.our_dh.public() {
+                    return AkeOutput {
+                        reflected: true,
+                        ..AkeOutput::default()
+                    };
+                }
+                let keys = AkeKeys::derive(&ours.our_dh.shared_secret(&their_gy));
+                let gy_mpi = mpi_bytes(key.gy.as_bytes());
+                let (encrypted, mac) = signed_identity_block(
+                    env.our_key,
+                    env.rng,
+                    &keys.m1,
+                    &keys.m2,
+                    &keys.c,
+                    &ours.our_gx_mpi,
+                    &gy_mpi,
+                );
+                let reveal_signature = armoured(
+                    env.header,
+                    MessageBody::RevealSignature(RevealSignature {
+                        revealed_key: *ours.r,
+                        encrypted_signature: &encrypted,
+                        mac,
+                    }),
+                );
+                let previous = core::mem::take(self);
+                let Self::AwaitingDhKey(ours) = previous else {
+                    return AkeOutput::default();
+                };
+                let AwaitingDhKey { our_dh, .. } = *ours;
+                *self = Self::AwaitingSig(Box::new(AwaitingSig {
+                    version,
+                    our_dh,
+                    their_gy,
+                    keys,
+                    reveal_signature: reveal_signature.clone(),
+                }));
+                AkeOutput {
+                    reply: Some(reveal_signature),
+                    ..AkeOutput::default()
+                }
+            }
+            Self::AwaitingSig(waiting) if waiting.version == version => {
+                // The same D-H Key again: resend our Reveal Signature; another one: ignore.
+                let same = GroupElement::from_be_bytes(key.gy.as_bytes())
+                    .is_some_and(|gy| gy == waiting.their_gy);
+                AkeOutput {
+                    reply: same.then(|| waiting.reveal_signature.clone()),
+                    ..AkeOutput::default()
+                }
+            }
+            _ => AkeOutput::default(),
+        }
+    }
+
+    /// Handles a received Reveal Signature.
+    pub fn handle_reveal_signature<R: CryptoRng + ?Sized>(
+        &mut self,
+        env: AkeEnv<'_, R>,
+        message: &RevealSignature<'_>,
+        authenticated: &[u8],
+    ) -> AkeOutput {
+        let version = env.header.version();
+        let Self::AwaitingRevealSig(waiting) = self else {
+            return AkeOutput::default();
+        };
+        if waiting.version != version {
+            return AkeOutput::default();
+        }
+        // Decrypt g^x with the revealed r and check it against the commitment.
+        let mut gx_mpi = waiting.their_encrypted_gx.clone();
+        apply_aes128_ctr(&message.revealed_key, [0; 8], &mut gx_mpi);
+        if !ct_eq(&sha256(&[&gx_mpi]), &waiting.their_hashed_gx) {
+            return failure(AkeFailure::CommitMismatch);
+        }
+        let Some(their_gx) = single_mpi(&gx_mpi).and_then(GroupElement::from_be_bytes) else {
+            return failure(AkeFailure::BadDhValue);
+        };
+        if their_gx == *waiting.our_dh.public() {
+            return AkeOutput {
+                reflected: true,
+                ..AkeOutput::default()
+            };
+        }
+        let keys = AkeKeys::derive(&waiting.our_dh.shared_secret(&their_gx));
+        // MAC_m2 before decrypting X_B or touching the signature.
+        if !ct_eq(&hmac_sha256_160(&keys.m2, authenticated), &message.mac) {
+            return failure(AkeFailure::BadMac);
+        }
+        let gy_mpi = mpi_bytes(&waiting.our_dh.public_bytes());
+        let verified = match verify_identity_block(
+            &keys.c,
+            &keys.m1,
+            message.encrypted_signature,
+            &gx_mpi,
+            &gy_mpi,
+        ) {
+            Ok(v) => v,
+            Err(f) => return failure(f),
+        };
+        let (encrypted, mac) = signed_identity_block(
+            env.our_key,
+            env.rng,
+            &keys.m1_prime,
+            &keys.m2_prime,
+            &keys.c_prime,
+            &gy_mpi,
+            &gx_mpi,
+        );
+        let signature = armoured(
+            env.header,
+            MessageBody::Signature(SignatureMessage {
+                encrypted_signature: &encrypted,
+                mac,
+            }),
+        );
+        let previous = core::mem::take(self);
+        let Self::AwaitingRevealSig(waiting) = previous else {
+            return AkeOutput::default();
+        };
+        let AwaitingRevealSig { our_dh, .. } = *waiting;
+        AkeOutput {
+            reply: Some(signature),
+            success: Some(Box::new(AkeSuccess {
+                version,
+                ssid: keys.ssid,
+                first_half_bold: false,
+                their_key: verified.0,
+                their_keyid: verified.1,
+                their_dh: their_gx,
+                our_dh,
+                our_keyid: AKE_KEYID,
+            })),
+            ..AkeOutput::default()
+        }
+    }
+
+    /// Handles a received Signature.
+    pub fn handle_signature(
+        &mut self,
+        version: ProtocolVersion,
+        message: &SignatureMessage<'_>,
+        authenticated: &[u8],
+    ) -> AkeOutput {
+        let Self::AwaitingSig(waiting) = self else {
+            return AkeOutput::default();
+        };
+        if waiting.version != version {
+            return AkeOutput::default();
+        }
+        if !ct_eq(
+            &hmac_sha256_160(&waiting.keys.m2_prime, authenticated),
+            &message.mac,
+        ) {
+            return failure(AkeFailure::BadMac);
+        }
+        let gx_mpi = mpi_bytes(&waiting.our_dh.public_bytes());
+        let gy_mpi = mpi_bytes(&waiting.their_gy.to_minimal_bytes());
+        let verified = match verify_identity_block(
+            &waiting.keys.c_prime,
+            &waiting.keys.m1_prime,
+            message.encrypted_signature,
+            &gy_mpi,
+            &gx_mpi,
+        ) {
+            Ok(v) => v,
+            Err(f) => return failure(f),
+        };
+        let previous = core::mem::take(self);
+        let Self::AwaitingSig(waiting) = previous else {
+            return AkeOutput::default();
+        };
+        let AwaitingSig {
+            our_dh,
+            their_gy,
+            keys,
+            ..
+        } = *waiting;
+        AkeOutput {
+            success: Some(Box::new(AkeSuccess {
+                version,
+                ssid: keys.ssid,
+                first_half_bold: true,
+                their_key: verified.0,
+                their_keyid: verified.1,
+                their_dh: their_gy,
+                our_dh,
+                our_keyid: AKE_KEYID,
+            })),
+            ..AkeOutput::default()
+        }
+    }
+}
+
+fn failure(f: AkeFailure) -> AkeOutput {
+    AkeOutput {
+        failure: Some(f),
+        ..AkeOutput::default()
+    }
+}
+
+/// Armours an AKE message.
+fn armoured(header: Header, body: MessageBody<'_>) -> Vec<u8> {
+    EncodedMessage { header, body }
+        .encode()
+        .map(|bytes| armor::encode(&bytes).into_bytes())
+        .unwrap_or_default()
+}
+
+/// `value` as an MPI encoding (4-byte length, minimal bytes).
+fn mpi_bytes(minimal: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(minimal.len().saturating_add(4));
+    out.extend_from_slice(&u32::try_from(minimal.len()).unwrap_or(0).to_be_bytes());
+    out.extend_from_slice(minimal);
+    out
+}
+
+/// The value of a buffer that holds exactly one minimal MPI.
+fn single_mpi(bytes: &[u8]) -> Option<&[u8]> {
+    let mut r = Reader::new(bytes);
+    let mpi = r.mpi("g^x").ok()?;
+    r.finish("g^x").ok()?;
+    Some(mpi.as_bytes())
+}
+
+/// Builds `AES_c(X)` and `MAC_m2(AES_c(X))` for our identity:
+/// `M = HMAC_m1(own DH ‖ peer DH ‖ pub ‖ keyid)`, `X = pub ‖ keyid ‖ sig(M)`.
+fn signed_identity_block<R: CryptoRng + ?Sized>(
+    our_key: &DsaSigningKey,
+    rng: &mut R,
+    m1: &[u8; 32],
+    m2: &[u8; 32],
+    c: &[u8; 16],
+    own_dh_mpi: &[u8],
+    peer_dh_mpi: &[u8],
+) -> (Vec<u8>, [u8; 20]) {
+    let pubkey = our_key.verifying_key().to_pubkey_bytes();
+    let mut m_input = Vec::with_capacity(own_dh_mpi.len() + peer_dh_mpi.len() + pubkey.len() + 4);
+    m_input.extend_from_slice(own_dh_mpi);
+    m_input.extend_from_slice(peer_dh_mpi);
+    m_input.extend_from_slice(&pubkey);
+    m_input.extend_from_slice(&AKE_KEYID.to_be_bytes());
+    let m = hmac_sha256(m1, &[&m_input]);
+    let signature = our_key.sign(&m, rng);
+    let mut x = Vec::with_capacity(pubkey.len() + 44);
+    x.extend_from_slice(&pubkey);
+    x.extend_from_slice(&AKE_KEYID.to_be_bytes());
+    x.extend_from_slice(&signature.r);
+    x.extend_from_slice(&signature.s);
+    apply_aes128_ctr(c, [0; 8], &mut x);
+    let mac = hmac_sha256_160(m2, &encrypted_signature_mac_input(&x));
+    (x, mac)
+}
+
+/// Decrypts and checks the peer's identity block; returns their key and DH key id.
+fn verify_identity_block(
+    c: &[u8; 16],
+    m1: &[u8; 32],
+    encrypted: &[u8],
+    their_dh_mpi: &[u8],
+    our_dh_mpi: &[u8],
+) -> Result<(DsaVerifyingKey, u32), AkeFailure> {
+    let mut x = Zeroizing::new(encrypted.to_vec());
+    apply_aes128_ctr(c, [0; 8], &mut x);
+    let identity = SignedIdentity::decode(&x).map_err(|_| AkeFailure::BadIdentity)?;
+    let their_key =
+        DsaVerifyingKey::from_wire(&identity.public_key).map_err(|_| AkeFailure::BadIdentity)?;
+    let m_input = signed_mac_input(
+        Mpi::trimmed(single_mpi(their_dh_mpi).unwrap_or_default()),
+        Mpi::trimmed(single_mpi(our_dh_mpi).unwrap_or_default()),
+        &identity.public_key,
+        identity.keyid,
+    );
+    let m = hmac_sha256(m1, &[&m_input]);
+    if their_key.verify(&m, &identity.signature) {
+        Ok((their_key, identity.keyid))
+    } else {
+        Err(AkeFailure::BadSignature)
+    }
+}

@@ -1,0 +1,116 @@
+//! One conversation with one instance of a buddy (libotr's `ConnContext`):
+//! its message state, AKE state, reassembly and timing. The per-buddy
+//! [`Session`](crate::Session) routes input to these.
+
+use otr_wire::{Fingerprint, Header, InstanceTag, ProtocolVersion};
+
+use crate::ake::{AuthState, AuthStateName};
+use crate::ake_keys::SecureSessionId;
+use crate::clock::Timestamp;
+use crate::ratchet::Ratchet;
+use crate::reassembly::Reassembly;
+
+/// The message state of an instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MessageState {
+    /// Not private.
+    Plaintext,
+    /// Private: messages are encrypted and authenticated.
+    Encrypted,
+    /// The buddy ended the private conversation; sending is refused.
+    Finished,
+}
+
+/// The private state of an ENCRYPTED instance.
+pub(crate) struct Encrypted {
+    pub version: ProtocolVersion,
+    pub ratchet: Ratchet,
+    pub ssid: SecureSessionId,
+    pub first_half_bold: bool,
+    pub fingerprint: Fingerprint,
+}
+
+pub(crate) enum MsgState {
+    Plaintext,
+    Encrypted(Box<Encrypted>),
+    Finished(ProtocolVersion),
+}
+
+impl MsgState {
+    pub fn name(&self) -> MessageState {
+        match self {
+            Self::Plaintext => MessageState::Plaintext,
+            Self::Encrypted(_) => MessageState::Encrypted,
+            Self::Finished(_) => MessageState::Finished,
+        }
+    }
+}
+
+/// Per-instance state.
+pub(crate) struct Context {
+    /// The buddy instance (`None` for the master context: v2 and untagged input).
+    pub their_tag: Option<InstanceTag>,
+    pub auth: AuthState,
+    /// When the AKE in progress was started by us (for the master commit's lifetime).
+    pub auth_started: Option<Timestamp>,
+    pub msg: MsgState,
+    pub reassembly: Reassembly,
+    pub last_sent: Option<Timestamp>,
+    pub last_received: Option<Timestamp>,
+}
+
+impl Context {
+    pub fn new(their_tag: Option<InstanceTag>) -> Self {
+        Self {
+            their_tag,
+            auth: AuthState::None,
+            auth_started: None,
+            msg: MsgState::Plaintext,
+            reassembly: Reassembly::default(),
+            last_sent: None,
+            last_received: None,
+        }
+    }
+
+    /// The header for messages of `version` sent from this context.
+    pub fn header(&self, version: ProtocolVersion, our_tag: InstanceTag) -> Header {
+        match version {
+            ProtocolVersion::V2 => Header::V2,
+            _ => Header::V3 {
+                sender: our_tag,
+                receiver: self.their_tag,
+            },
+        }
+    }
+
+    /// The protocol version in use: the private conversation's, else the AKE's.
+    pub fn version(&self) -> Option<ProtocolVersion> {
+        match &self.msg {
+            MsgState::Encrypted(e) => Some(e.version),
+            MsgState::Finished(v) => Some(*v),
+            MsgState::Plaintext => self.auth.version(),
+        }
+    }
+
+    /// The header fragments of our messages carry: the context's version; a
+    /// context that is not private sends v2 syntax (as libotr does for
+    /// queries and plaintext).
+    pub fn fragment_header(&self, our_tag: InstanceTag) -> Header {
+        match self.version() {
+            Some(ProtocolVersion::V3) => self.header(ProtocolVersion::V3, our_tag),
+            _ => Header::V2,
+        }
+    }
+
+    pub fn encrypted(&mut self) -> Option<&mut Encrypted> {
+        match &mut self.msg {
+            MsgState::Encrypted(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    pub fn auth_name(&self) -> AuthStateName {
+        self.auth.name()
+    }
+}

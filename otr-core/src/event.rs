@@ -1,0 +1,229 @@
+//! What the engine tells the host (the C# library's events, typed; names as
+//! libotr's message events).
+
+use core::fmt;
+
+use otr_wire::{Fingerprint, InstanceTag, ProtocolVersion};
+use zeroize::Zeroizing;
+
+use crate::ake_keys::SecureSessionId;
+
+/// Details of a private conversation that was just established.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SecureInfo {
+    /// The buddy's fingerprint.
+    pub fingerprint: Fingerprint,
+    /// The secure session id.
+    pub ssid: SecureSessionId,
+    /// Whether the first half of the SSID is the one we show in bold (we sent
+    /// the Reveal Signature); otherwise the second half.
+    pub first_half_bold: bool,
+    /// The protocol version.
+    pub version: ProtocolVersion,
+    /// The buddy's instance tag (v3).
+    pub their_instance: Option<InstanceTag>,
+}
+
+/// Why a message could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UnreadableReason {
+    /// The key ids are unknown (old, future, or zero).
+    UnknownKeys,
+    /// The MAC did not verify.
+    BadMac,
+    /// The counter did not increase (a replay).
+    Replay,
+    /// The sender's next DH key is invalid.
+    BadNextKey,
+}
+
+/// Why an AKE failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SetupFailure {
+    /// A DH value out of range.
+    BadDhValue,
+    /// The revealed key does not open the committed `g^x`.
+    CommitMismatch,
+    /// A MAC did not verify.
+    BadMac,
+    /// The buddy's identity block or public key is unusable.
+    BadIdentity,
+    /// The buddy's signature did not verify.
+    BadSignature,
+}
+
+/// Something the host should know about.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The conversation became private.
+    GoneSecure(SecureInfo),
+    /// A new AKE refreshed an already private conversation with the same buddy key.
+    StillSecure(SecureInfo),
+    /// The conversation left the private state (we ended it, or it became
+    /// FINISHED because the buddy ended it).
+    GoneInsecure,
+    /// The buddy ended the private conversation (their TLV 1): sending is
+    /// refused until we end or restart it.
+    ConversationEndedByPeer,
+    /// A buddy key we have never seen completed an AKE.
+    NewFingerprint(Fingerprint),
+    /// A message was held because encryption is required; a query went out.
+    EncryptionRequired,
+    /// A message could not be encrypted.
+    EncryptionError,
+    /// A send was refused because the buddy ended the private conversation.
+    ConnectionEnded,
+    /// The AKE failed a check.
+    SetupError(SetupFailure),
+    /// Our own AKE message came back to us.
+    MessageReflected,
+    /// Held messages were sent now that the conversation is private.
+    HeldMessagesSent {
+        /// How many.
+        count: usize,
+    },
+    /// Held messages were not sent: the private conversation is with a key
+    /// that is neither trusted nor the buddy's last authenticated one. The
+    /// host may release or drop them.
+    HeldMessagesBlocked {
+        /// How many are held.
+        count: usize,
+        /// The new key.
+        fingerprint: Fingerprint,
+    },
+    /// Held messages expired unsent.
+    HeldMessagesExpired {
+        /// How many.
+        count: usize,
+    },
+    /// An encrypted message arrived while not private.
+    ReceivedNotInPrivate,
+    /// An encrypted message could not be read.
+    ReceivedUnreadable(UnreadableReason),
+    /// A malformed OTR message arrived.
+    ReceivedMalformed,
+    /// A heartbeat (data message with empty text) arrived.
+    HeartbeatReceived,
+    /// We sent a heartbeat.
+    HeartbeatSent,
+    /// The buddy sent an OTR error message: untrusted text.
+    PeerError(Vec<u8>),
+    /// Plaintext arrived while private or while encryption is required; the
+    /// text is here, not delivered as a message.
+    ReceivedUnencrypted(Vec<u8>),
+    /// An OTR message of an unknown type or version arrived.
+    ReceivedUnrecognized,
+    /// A message for another instance of our account arrived.
+    ReceivedForOtherInstance,
+    /// A message being reassembled grew past the configured limit and was dropped.
+    FragmentLimitExceeded,
+    /// The buddy uses the extra symmetric key.
+    ExtraSymmetricKey {
+        /// What for.
+        use_id: u32,
+        /// Use-specific data.
+        use_data: Vec<u8>,
+        /// The 32-byte key.
+        key: ExtraKey,
+    },
+    /// An SMP message arrived that this build does not handle; it was aborted.
+    SmpAborted,
+}
+
+impl Event {
+    /// libotr's message-event name for this event (`OTRL_MSGEVENT_*` without
+    /// the prefix), or our own name where libotr has none.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::GoneSecure(_) => "GONE_SECURE",
+            Self::StillSecure(_) => "STILL_SECURE",
+            Self::GoneInsecure => "GONE_INSECURE",
+            Self::ConversationEndedByPeer => "CONVERSATION_ENDED_BY_PEER",
+            Self::NewFingerprint(_) => "NEW_FINGERPRINT",
+            Self::EncryptionRequired => "ENCRYPTION_REQUIRED",
+            Self::EncryptionError => "ENCRYPTION_ERROR",
+            Self::ConnectionEnded => "CONNECTION_ENDED",
+            Self::SetupError(_) => "SETUP_ERROR",
+            Self::MessageReflected => "MSG_REFLECTED",
+            Self::HeldMessagesSent { .. } => "MSG_RESENT",
+            Self::HeldMessagesBlocked { .. } => "HELD_MESSAGES_BLOCKED",
+            Self::HeldMessagesExpired { .. } => "HELD_MESSAGES_EXPIRED",
+            Self::ReceivedNotInPrivate => "RCVDMSG_NOT_IN_PRIVATE",
+            Self::ReceivedUnreadable(_) => "RCVDMSG_UNREADABLE",
+            Self::ReceivedMalformed => "RCVDMSG_MALFORMED",
+            Self::HeartbeatReceived => "LOG_HEARTBEAT_RCVD",
+            Self::HeartbeatSent => "LOG_HEARTBEAT_SENT",
+            Self::PeerError(_) => "RCVDMSG_GENERAL_ERR",
+            Self::ReceivedUnencrypted(_) => "RCVDMSG_UNENCRYPTED",
+            Self::ReceivedUnrecognized => "RCVDMSG_UNRECOGNIZED",
+            Self::ReceivedForOtherInstance => "RCVDMSG_FOR_OTHER_INSTANCE",
+            Self::FragmentLimitExceeded => "FRAGMENT_LIMIT_EXCEEDED",
+            Self::ExtraSymmetricKey { .. } => "EXTRA_SYMMETRIC_KEY",
+            Self::SmpAborted => "SMP_ABORTED",
+        }
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::GoneSecure(i) => f.debug_tuple("GoneSecure").field(i).finish(),
+            Self::StillSecure(i) => f.debug_tuple("StillSecure").field(i).finish(),
+            Self::NewFingerprint(fp) => f.debug_tuple("NewFingerprint").field(fp).finish(),
+            Self::SetupError(e) => f.debug_tuple("SetupError").field(e).finish(),
+            Self::ReceivedUnreadable(r) => f.debug_tuple("ReceivedUnreadable").field(r).finish(),
+            Self::PeerError(t) => f
+                .debug_tuple("PeerError")
+                .field(&String::from_utf8_lossy(t))
+                .finish(),
+            Self::ReceivedUnencrypted(t) => f
+                .debug_tuple("ReceivedUnencrypted")
+                .field(&String::from_utf8_lossy(t))
+                .finish(),
+            Self::ExtraSymmetricKey {
+                use_id, use_data, ..
+            } => f
+                .debug_struct("ExtraSymmetricKey")
+                .field("use_id", use_id)
+                .field("use_data", use_data)
+                .finish_non_exhaustive(),
+            Self::HeldMessagesSent { count } => f
+                .debug_struct("HeldMessagesSent")
+                .field("count", count)
+                .finish(),
+            Self::HeldMessagesBlocked { count, fingerprint } => f
+                .debug_struct("HeldMessagesBlocked")
+                .field("count", count)
+                .field("fingerprint", fingerprint)
+                .finish(),
+            Self::HeldMessagesExpired { count } => f
+                .debug_struct("HeldMessagesExpired")
+                .field("count", count)
+                .finish(),
+            other => f.write_str(other.name()),
+        }
+    }
+}
+
+/// The 32-byte extra symmetric key. Zeroized on drop, redacted in `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ExtraKey(pub Zeroizing<[u8; 32]>);
+
+impl ExtraKey {
+    /// The key bytes.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ExtraKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ExtraKey(..)")
+    }
+}

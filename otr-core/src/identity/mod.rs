@@ -1,0 +1,28 @@
+//! Long-term identity: DSA keys, and libotr's private-key, instance-tag and
+//! fingerprint files (parse and serialize only; the host does the file I/O).
+
+mod dsa_components;
+mod dsa_group;
+mod dsa_integers;
+mod error;
+mod fingerprint_file;
+mod instag_file;
+mod line_file;
+mod line_file_error;
+mod privkey_file;
+mod privkey_file_error;
+mod sexp;
+mod sexp_error;
+mod signing_key;
+mod verifying_key;
+
+pub use dsa_components::DsaComponents;
+pub use error::IdentityError;
+pub use fingerprint_file::{KnownFingerprint, parse_fingerprints, serialize_fingerprints};
+pub use instag_file::{INSTAG_FILE_WARNING, InstagEntry, parse_instags, serialize_instags};
+pub use line_file_error::LineFileError;
+pub use privkey_file::{PrivateKeyEntry, parse_privkeys, serialize_privkeys};
+pub use privkey_file_error::PrivkeyFileError;
+pub use sexp_error::SexpError;
+pub use signing_key::DsaSigningKey;
+pub use verifying_key::DsaVerifyingKey;

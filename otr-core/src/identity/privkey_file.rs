@@ -1,0 +1,641 @@
+//! libotr's private-key file (`otrl_privkey_read` / `otrl_privkey_generate`):
+//!
+//! ```text
+//! (privkeys
+//!  (account
+//! (name "alice@example.org")
+//! (protocol xmpp)
+//! (private-key
+//!  (dsa
+//!   (p #00…#)
+//!   …
+//!   (x #…#)
+//!   )
+//!  )
+//!  )
+//! )
+//! ```
+//!
+//! Reading accepts every syntax libgcrypt's s-expression reader accepts (see
+//! [`sexp`](super::sexp)) and finds the parts as libotr and libgcrypt do:
+//! `(name …)`, `(protocol …)` and `(private-key …)` are the first such lists
+//! anywhere inside the account, the private key's second element must be
+//! `(dsa …)`, and `p`, `q`, `g`, `y`, `x` are the first such lists inside it.
+//! Writing reproduces libotr 4.1.1 byte for byte (libgcrypt's "advanced"
+//! printing: names as tokens, quoted strings or hex as libgcrypt chooses,
+//! numbers in its signed form with a leading `00` when the top bit is set).
+
+use zeroize::Zeroizing;
+
+use super::dsa_integers::strip_leading_zeros;
+use super::error::IdentityError;
+use super::privkey_file_error::PrivkeyFileError;
+use super::sexp::{self, SexpNode};
+use super::signing_key::DsaSigningKey;
+
+/// One account's key in a libotr private-key file.
+#[derive(Debug, PartialEq, Eq)]
+pub struct PrivateKeyEntry {
+    /// The account name (e.g. `alice@example.org`).
+    pub account: String,
+    /// The protocol (e.g. `xmpp`, `prpl-jabber`).
+    pub protocol: String,
+    /// The account's DSA key.
+    pub key: DsaSigningKey,
+}
+
+/// Reads a libotr private-key file. Entries come back in file order; libotr
+/// uses the *last* entry when an account appears twice.
+///
+/// Every key is checked (sizes, ranges, `g^q = 1`) and its stored `y` must be
+/// `g^x mod p`.
+///
+/// # Errors
+/// A [`PrivkeyFileError`] saying where the file is broken; syntax errors
+/// carry a byte offset.
+pub fn parse_privkeys(input: &[u8]) -> Result<Vec<PrivateKeyEntry>, PrivkeyFileError> {
+    let root = sexp::parse(input)?;
+    let items = root.as_list().unwrap_or_default();
+    if items.first().and_then(SexpNode::as_atom) != Some(&b"privkeys"[..]) {
+        return Err(PrivkeyFileError::NotPrivkeys);
+    }
+    items
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(entry, account)| parse_account(entry, account))
+        .collect()
+}
+
+fn parse_account(entry: usize, account: &SexpNode) -> Result<PrivateKeyEntry, PrivkeyFileError> {
+    let position = account.position();
+    if account.nth_atom(0) != Some(&b"account"[..]) {
+        return Err(PrivkeyFileError::NotAnAccount { entry, position });
+    }
+    let name = text_field(entry, account, "name")?;
+    let protocol = text_field(entry, account, "protocol")?;
+    let private_key = account
+        .find_token(b"private-key")
+        .ok_or(PrivkeyFileError::MissingField {
+            entry,
+            position,
+            field: "private-key",
+        })?;
+    let Some(dsa) = private_key
+        .as_list()
+        .and_then(|items| items.get(1))
+        .filter(|algorithm| algorithm.nth_atom(0) == Some(&b"dsa"[..]))
+    else {
+        return Err(PrivkeyFileError::NotDsa {
+            account: name,
+            protocol,
+        });
+    };
+    let parameter = |parameter: &'static str| {
+        dsa.find_token(parameter.as_bytes())
+            .and_then(|list| list.nth_atom(1))
+            .ok_or_else(|| PrivkeyFileError::MissingKeyParameter {
+                account: name.clone(),
+                protocol: protocol.clone(),
+                parameter,
+            })
+    };
+    let (p, q, g, y, x) = (
+        parameter("p")?,
+        parameter("q")?,
+        parameter("g")?,
+        parameter("y")?,
+        parameter("x")?,
+    );
+    let bad_key = |source: IdentityError| PrivkeyFileError::BadKey {
+        account: name.clone(),
+        protocol: protocol.clone(),
+        source,
+    };
+    let key = DsaSigningKey::from_components(p, q, g, x).map_err(bad_key)?;
+    if key.verifying_key().y_bytes() != strip_leading_zeros(y) {
+        return Err(bad_key(IdentityError::PublicValueMismatch));
+    }
+    Ok(PrivateKeyEntry {
+        account: name,
+        protocol,
+        key,
+    })
+}
+
+/// The text of `(field "…")` inside an account.
+fn text_field(
+    entry: usize,
+    account: &SexpNode,
+    field: &'static str,
+) -> Result<String, PrivkeyFileError> {
+    let list = account
+        .find_token(field.as_bytes())
+        .ok_or(PrivkeyFileError::MissingField {
+            entry,
+            position: account.position(),
+            field,
+        })?;
+    let value = list.nth_atom(1).ok_or(PrivkeyFileError::MissingField {
+        entry,
+        position: list.position(),
+        field,
+    })?;
+    let bad_text = PrivkeyFileError::BadText {
+        entry,
+        position: list.position(),
+        field,
+    };
+    if value.contains(&0) {
+        return Err(bad_text);
+    }
+    String::from_utf8(value.to_vec()).map_err(|_| bad_text)
+}
+
+/// Writes a private-key file exactly as libotr 4.1.1 does, entries in the
+/// given order. The result holds the private keys: it is zeroized on drop.
+///
+/// # Errors
+/// [`PrivkeyFileError::NulInText`] when an account name or protocol holds a
+/// NUL byte (libotr's C strings cannot).
+pub fn serialize_privkeys(
+    entries: &[PrivateKeyEntry],
+) -> Result<Zeroizing<Vec<u8>>, PrivkeyFileError> {
+    let mut blocks = Vec::with_capacity(entries.len());
+    for entry in entries {
+        for (field, value) in [("name", &entry.account), ("protocol", &entry.protocol)] {
+            if value.contains('\0') {
+                return Err(PrivkeyFileError::NulInText {
+                    field,
+                    value: value.clone(),
+                });
+            }
+        }
+        blocks.push([
+            SexpNode::list(vec![
+                SexpNode::atom(b"name"),
+                SexpNode::atom(entry.account.as_bytes()),
+            ]),
+            SexpNode::list(vec![
+                SexpNode::atom(b"protocol"),
+                SexpNode::atom(entry.protocol.as_bytes()),
+            ]),
+            private_key_node(&entry.key),
+        ]);
+    }
+    let capacity = blocks.iter().flatten().fold(64usize, |acc, node| {
+        acc.saturating_add(sexp::advanced_len_bound(node, 0))
+            .saturating_add(16)
+    });
+    let mut out = Zeroizing::new(Vec::with_capacity(capacity));
+    out.extend_from_slice(b"(privkeys\n");
+    for block in &blocks {
+        out.extend_from_slice(b" (account\n");
+        for node in block {
+            sexp::write_advanced(node, &mut out);
+        }
+        out.extend_from_slice(b" )\n");
+    }
+    out.extend_from_slice(b")\n");
+    Ok(out)
+}
+
+/// `(private-key (dsa (p …) (q …) (g …) (y …) (x …)))` as libgcrypt makes it.
+fn private_key_node(key: &DsaSigningKey) -> SexpNode {
+    let public = key.verifying_key();
+    let components = key.components();
+    let parameter = |name: &[u8], value: &[u8]| {
+        SexpNode::list(vec![SexpNode::atom(name), signed_mpi_atom(value)])
+    };
+    SexpNode::list(vec![
+        SexpNode::atom(b"private-key"),
+        SexpNode::list(vec![
+            SexpNode::atom(b"dsa"),
+            parameter(b"p", public.p_bytes()),
+            parameter(b"q", public.q_bytes()),
+            parameter(b"g", public.g_bytes()),
+            parameter(b"y", public.y_bytes()),
+            parameter(b"x", components.x()),
+        ]),
+    ])
+}
+
+/// libgcrypt's `GCRYMPI_FMT_STD` of a non-negative number: minimal bytes, with
+/// a leading zero byte when the top bit is set.
+fn signed_mpi_atom(minimal: &[u8]) -> SexpNode {
+    let needs_zero = minimal.first().is_some_and(|&b| b & 0x80 != 0);
+    let mut bytes = Zeroizing::new(Vec::with_capacity(minimal.len() + 1));
+    if needs_zero {
+        bytes.push(0);
+    }
+    bytes.extend_from_slice(minimal);
+    SexpNode::Atom { position: 0, bytes }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::{PrivkeyFileError, SexpError};
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+
+    const ALICE_KEY: &[u8] = include_bytes!("../../../tests/fixtures/libotr/alice.key");
+    const BOB_KEY: &[u8] = include_bytes!("../../../tests/fixtures/libotr/bob.key");
+    const AKE_V3: &str = include_str!("../../../tests/fixtures/libotr/ake-v3.txt");
+
+    fn human_fingerprint(who: &str) -> String {
+        AKE_V3
+            .lines()
+            .find_map(|line| {
+                let fields: Vec<&str> = line.split('\t').collect();
+                (fields.len() == 4 && fields[0] == "KEY" && fields[1] == who)
+                    .then(|| fields[3].to_owned())
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn libotr_files_parse_and_reserialize_byte_for_byte() {
+        for (file, who) in [(ALICE_KEY, "alice"), (BOB_KEY, "bob")] {
+            let entries = parse_privkeys(file).unwrap();
+            assert_eq!(entries.len(), 1);
+            assert_eq!(entries[0].account, format!("{who}@example.org"));
+            assert_eq!(entries[0].protocol, "xmpp");
+            assert_eq!(
+                entries[0].key.fingerprint().to_human(),
+                human_fingerprint(who)
+            );
+            assert_eq!(&*serialize_privkeys(&entries).unwrap(), file);
+        }
+    }
+
+    /// The account block of a one-account libotr file.
+    fn account_block(file: &[u8]) -> &[u8] {
+        &file[b"(privkeys\n".len()..file.len() - b")\n".len()]
+    }
+
+    #[test]
+    fn several_accounts_in_file_order() {
+        let mut both = b"(privkeys\n".to_vec();
+        both.extend_from_slice(account_block(ALICE_KEY));
+        both.extend_from_slice(account_block(BOB_KEY));
+        both.extend_from_slice(b")\n");
+        let entries = parse_privkeys(&both).unwrap();
+        let accounts: Vec<&str> = entries.iter().map(|e| e.account.as_str()).collect();
+        assert_eq!(accounts, ["alice@example.org", "bob@example.org"]);
+        assert_eq!(&*serialize_privkeys(&entries).unwrap(), &both[..]);
+        assert!(parse_privkeys(b"(privkeys\n)\n").unwrap().is_empty());
+        assert_eq!(&*serialize_privkeys(&[]).unwrap(), b"(privkeys\n)\n");
+    }
+
+    /// How the test writer spells each string.
+    #[derive(Clone, Copy)]
+    enum Spelling {
+        Quoted,
+        Base64,
+        Base64NoPad,
+        LengthPrefixed,
+        SpacedHex,
+        LengthThenQuoted,
+    }
+
+    fn spell(bytes: &[u8], spelling: Spelling, out: &mut Vec<u8>) {
+        match spelling {
+            Spelling::Quoted | Spelling::LengthThenQuoted => {
+                if matches!(spelling, Spelling::LengthThenQuoted) {
+                    out.extend_from_slice(b"99");
+                }
+                out.push(b'"');
+                for (i, &b) in bytes.iter().enumerate() {
+                    match (i % 5, b) {
+                        (0, _) => out.extend_from_slice(format!("\\{b:03o}").as_bytes()),
+                        (1, _) => out.extend_from_slice(format!("\\x{b:02X}").as_bytes()),
+                        (2, b'\n') => out.extend_from_slice(b"\\n"),
+                        (2, b'"') => out.extend_from_slice(b"\\\""),
+                        (2, b'\\') => out.extend_from_slice(b"\\\\"),
+                        (3, _) => out.extend_from_slice(format!("\\x{b:02x}\\\r\n").as_bytes()),
+                        _ if b == b'"' || b == b'\\' => {
+                            out.extend_from_slice(format!("\\{b:03o}").as_bytes())
+                        }
+                        _ => out.push(b),
+                    }
+                }
+                out.push(b'"');
+            }
+            Spelling::Base64 => {
+                out.push(b'|');
+                out.extend_from_slice(STANDARD.encode(bytes).as_bytes());
+                out.push(b'|');
+            }
+            Spelling::Base64NoPad => {
+                out.extend_from_slice(format!("{}|", bytes.len()).as_bytes());
+                out.extend_from_slice(STANDARD_NO_PAD.encode(bytes).as_bytes());
+                out.push(b'|');
+            }
+            Spelling::LengthPrefixed => {
+                out.extend_from_slice(format!("{}:", bytes.len()).as_bytes());
+                out.extend_from_slice(bytes);
+            }
+            Spelling::SpacedHex => {
+                out.push(b'#');
+                for b in bytes {
+                    out.extend_from_slice(format!("{:x} {:x}\t", b >> 4, b & 15).as_bytes());
+                }
+                out.push(b'#');
+            }
+        }
+    }
+
+    /// Writes the tree again with every string spelled `spelling`, odd
+    /// whitespace, and display hints where libgcrypt's reading of them (as
+    /// extra elements) changes nothing.
+    fn respell(node: &SexpNode, spelling: Spelling, out: &mut Vec<u8>) {
+        match node {
+            SexpNode::Atom { bytes, .. } => spell(bytes, spelling, out),
+            SexpNode::List { items, .. } => {
+                out.extend_from_slice(b"\x0b(");
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.extend_from_slice(b" \t\r\n\x0c");
+                    }
+                    respell(item, spelling, out);
+                }
+                if items.len() == 2 && items[1].as_atom().is_some() {
+                    out.extend_from_slice(b" [text/plain]");
+                }
+                out.extend_from_slice(b")\n");
+            }
+        }
+    }
+
+    #[test]
+    fn every_libgcrypt_syntax_gives_the_same_key() {
+        let root = sexp::parse(ALICE_KEY).unwrap();
+        let expected = parse_privkeys(ALICE_KEY).unwrap();
+        for spelling in [
+            Spelling::Quoted,
+            Spelling::Base64,
+            Spelling::Base64NoPad,
+            Spelling::LengthPrefixed,
+            Spelling::SpacedHex,
+            Spelling::LengthThenQuoted,
+        ] {
+            let mut text = Vec::new();
+            respell(&root, spelling, &mut text);
+            let entries = parse_privkeys(&text)
+                .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&text)));
+            assert_eq!(entries, expected, "{}", String::from_utf8_lossy(&text));
+            assert_eq!(&*serialize_privkeys(&entries).unwrap(), ALICE_KEY);
+        }
+    }
+
+    #[test]
+    fn a_display_hint_before_a_value_is_read_as_libotr_reads_it() {
+        // libgcrypt turns "[text/plain]" into an element of its own, so libotr
+        // sees the account name "text/plain".
+        let text = String::from_utf8(ALICE_KEY.to_vec())
+            .unwrap()
+            .replace("(name \"alice", "(name [text/plain]\"alice");
+        let entries = parse_privkeys(text.as_bytes()).unwrap();
+        assert_eq!(entries[0].account, "text/plain");
+    }
+
+    fn alice_text() -> String {
+        String::from_utf8(ALICE_KEY.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn structural_problems_are_reported() {
+        let y_start = alice_text().find("(y #").unwrap() + 4;
+        let mut wrong_y = ALICE_KEY.to_vec();
+        wrong_y[y_start + 10] = if wrong_y[y_start + 10] == b'1' {
+            b'2'
+        } else {
+            b'1'
+        };
+        let cases: Vec<(Vec<u8>, PrivkeyFileError)> = vec![
+            (b"(keys)".to_vec(), PrivkeyFileError::NotPrivkeys),
+            (b"((privkeys))".to_vec(), PrivkeyFileError::NotPrivkeys),
+            (
+                b"(privkeys (acount))".to_vec(),
+                PrivkeyFileError::NotAnAccount {
+                    entry: 1,
+                    position: 10,
+                },
+            ),
+            (
+                b"(privkeys account)".to_vec(),
+                PrivkeyFileError::NotAnAccount {
+                    entry: 1,
+                    position: 10,
+                },
+            ),
+            (
+                b"(privkeys (account (protocol x)))".to_vec(),
+                PrivkeyFileError::MissingField {
+                    entry: 1,
+                    position: 10,
+                    field: "name",
+                },
+            ),
+            (
+                b"(privkeys (account (name (a)) (protocol x)))".to_vec(),
+                PrivkeyFileError::MissingField {
+                    entry: 1,
+                    position: 19,
+                    field: "name",
+                },
+            ),
+            (
+                b"(privkeys (account (name #FF#) (protocol x)))".to_vec(),
+                PrivkeyFileError::BadText {
+                    entry: 1,
+                    position: 19,
+                    field: "name",
+                },
+            ),
+            (
+                b"(privkeys (account (name \"a\\x00b\") (protocol x)))".to_vec(),
+                PrivkeyFileError::BadText {
+                    entry: 1,
+                    position: 19,
+                    field: "name",
+                },
+            ),
+            (
+                b"(privkeys (account (name a) (protocol x)))".to_vec(),
+                PrivkeyFileError::MissingField {
+                    entry: 1,
+                    position: 10,
+                    field: "private-key",
+                },
+            ),
+            (
+                b"(privkeys (account (name a) (protocol x) (private-key (rsa (n #01#)))))".to_vec(),
+                PrivkeyFileError::NotDsa {
+                    account: "a".into(),
+                    protocol: "x".into(),
+                },
+            ),
+            (
+                alice_text().replace("(x #", "(z #").into_bytes(),
+                PrivkeyFileError::MissingKeyParameter {
+                    account: "alice@example.org".into(),
+                    protocol: "xmpp".into(),
+                    parameter: "x",
+                },
+            ),
+            (
+                wrong_y,
+                PrivkeyFileError::BadKey {
+                    account: "alice@example.org".into(),
+                    protocol: "xmpp".into(),
+                    source: IdentityError::PublicValueMismatch,
+                },
+            ),
+            (
+                alice_text()
+                    .replace(
+                        "(x #74BE",
+                        "(x #00C19D87CC728998EDF5A4E4FF71FE6FDCC5B2B009#)(w #",
+                    )
+                    .into_bytes(),
+                PrivkeyFileError::BadKey {
+                    account: "alice@example.org".into(),
+                    protocol: "xmpp".into(),
+                    source: IdentityError::PrivateValueOutOfRange,
+                },
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(
+                parse_privkeys(&input).err().as_ref(),
+                Some(&expected),
+                "{}",
+                String::from_utf8_lossy(&input)
+            );
+        }
+    }
+
+    #[test]
+    fn hostile_inputs_are_errors_not_panics() {
+        let text = alice_text();
+        let p_start = text.find("(p #").unwrap() + 3;
+        let cases: Vec<(Vec<u8>, SexpError)> = vec![
+            (
+                [ALICE_KEY, b")"].concat(),
+                SexpError::TrailingData {
+                    position: ALICE_KEY.len(),
+                },
+            ),
+            (
+                ALICE_KEY[..ALICE_KEY.len() - 2].to_vec(),
+                SexpError::Unclosed { position: 0 },
+            ),
+            (
+                b"(privkeys (account (name 18446744073709551616:x)))".to_vec(),
+                SexpError::LengthPastEnd { position: 45 },
+            ),
+            (
+                b"(privkeys (account (name 4294967299:abc)))".to_vec(),
+                SexpError::LengthPastEnd { position: 35 },
+            ),
+            (
+                format!("(privkeys {}", "(".repeat(100_000)).into_bytes(),
+                SexpError::TooDeep {
+                    position: 10 + sexp::MAX_DEPTH - 1,
+                    limit: sexp::MAX_DEPTH,
+                },
+            ),
+            (
+                ALICE_KEY[..p_start + 50].to_vec(),
+                SexpError::Unterminated {
+                    position: p_start,
+                    what: "hex string",
+                },
+            ),
+            (
+                text.replacen("A3#)", "A#)", 1).into_bytes(),
+                SexpError::OddHexDigits {
+                    position: text.find("A3#)").unwrap() + 1,
+                },
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(
+                parse_privkeys(&input).err(),
+                Some(PrivkeyFileError::Syntax(expected)),
+                "{}",
+                String::from_utf8_lossy(&input)
+            );
+        }
+        // Every truncation fails cleanly.
+        for len in 0..ALICE_KEY.len() - 1 {
+            assert!(parse_privkeys(&ALICE_KEY[..len]).is_err(), "prefix {len}");
+        }
+        // Damage anywhere never panics.
+        for position in 0..ALICE_KEY.len() {
+            for byte in [0u8, b'(', b')', b'#', b'"', b'|', b'9', 0xff] {
+                let mut damaged = ALICE_KEY.to_vec();
+                damaged[position] = byte;
+                let _ = parse_privkeys(&damaged);
+            }
+        }
+    }
+
+    fn alice_key() -> DsaSigningKey {
+        parse_privkeys(ALICE_KEY).unwrap().remove(0).key
+    }
+
+    #[test]
+    fn names_and_numbers_are_printed_as_libgcrypt_chooses() {
+        let c = alice_key().components();
+        // x values chosen below q (which starts with 0xC1) to exercise the
+        // printer: a token, a quoted string, and hex.
+        let entries: Vec<PrivateKeyEntry> = [
+            ("bob", "prpl-jabber", &b"OTR-printable-x-0123"[..]),
+            ("1abc", "irc", b"OTR printable \"x\" 01"),
+            ("\u{142}ukasz@example.org", "xmpp", b"\x12\x34"),
+            ("tab\there", "\u{e9}t\u{e9}", c.x()),
+        ]
+        .into_iter()
+        .map(|(account, protocol, x)| PrivateKeyEntry {
+            account: account.into(),
+            protocol: protocol.into(),
+            key: DsaSigningKey::from_components(c.p(), c.q(), c.g(), x).unwrap(),
+        })
+        .collect();
+        let file = serialize_privkeys(&entries).unwrap();
+        let text = String::from_utf8_lossy(&file);
+        let hex_name = format!(
+            "(name #{}#)\n",
+            crate::identity::dsa_integers::upper_hex("\u{142}ukasz@example.org".as_bytes())
+        );
+        for expected in [
+            "(name bob)\n(protocol prpl-jabber)\n",
+            "(x OTR-printable-x-0123)\n",
+            "(name \"1abc\")\n(protocol irc)\n",
+            "(x \"OTR printable \\\"x\\\" 01\")\n",
+            &hex_name,
+            "(x #1234#)\n",
+            "(name \"tab\\there\")\n(protocol #C3A974C3A9#)\n",
+        ] {
+            assert!(text.contains(expected), "{expected:?} not in\n{text}");
+            assert!(hex_name.starts_with("(name #C582"));
+        }
+        assert_eq!(parse_privkeys(&file).unwrap(), entries);
+    }
+
+    #[test]
+    fn nul_bytes_cannot_be_written() {
+        let entry = PrivateKeyEntry {
+            account: "a\0b".into(),
+            protocol: "xmpp".into(),
+            key: alice_key(),
+        };
+        assert!(matches!(
+            serialize_privkeys(&[entry]),
+            Err(PrivkeyFileError::NulInText { field: "name", .. })
+        ));
+    }
+}

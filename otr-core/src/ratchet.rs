@@ -1,0 +1,385 @@
+//! The data phase's key management: two DH keys of ours and two of theirs,
+//! session keys per pair, counters, key rotation, and the MAC keys revealed
+//! once a pair is forgotten (spec "Exchanging Data"; libotr `proto.c`).
+//!
+//! Receiving follows libotr's order — key ids, MAC, counter, then decrypt and
+//! rotate — and works on copies: nothing in the ratchet changes unless the
+//! message verified completely, so a replay, a forged counter or a bad MAC
+//! leaves keys and counters exactly as they were.
+
+use core::fmt;
+
+use otr_smp::group::GroupElement;
+use otr_wire::{DataFlags, DataMessage, Header, Mpi};
+use rand_core::CryptoRng;
+use zeroize::Zeroizing;
+
+use crate::aes_ctr::apply_aes128_ctr;
+use crate::dh::DhKeyPair;
+use crate::mac::{ct_eq, hmac_sha1};
+use crate::session_keys::SessionKeys;
+
+/// The most revealed MAC keys kept waiting for the next outgoing message.
+pub const MAX_PENDING_REVEALED_KEYS: usize = 64;
+
+/// Why a data message was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DataRejection {
+    /// A key id that is 0 or not one of the two current ones on either side.
+    UnknownKeyId,
+    /// The MAC did not verify.
+    BadMac,
+    /// The counter did not increase (a replay) or is zero.
+    StaleCounter,
+    /// The next DH key is outside [2, p − 2].
+    BadNextKey,
+}
+
+/// A data message accepted by the ratchet.
+pub(crate) struct Accepted {
+    pub plaintext: Zeroizing<Vec<u8>>,
+    /// The extra symmetric key of the pair that carried the message.
+    pub extra_key: Zeroizing<[u8; 32]>,
+}
+
+/// Our and their DH keys with the session keys of each pair.
+pub(crate) struct Ratchet {
+    our_keyid: u32,
+    /// Index 0: our current key (`our_keyid`); 1: the previous one.
+    our_keys: [DhKeyPair; 2],
+    their_keyid: u32,
+    their_y: GroupElement,
+    their_old_y: Option<GroupElement>,
+    /// `sessions[i][j]`: our key `our_keyid − i` with their key `their_keyid − j`.
+    sessions: [[Option<Box<SessionKeys>>; 2]; 2],
+    revealed: Vec<[u8; 20]>,
+}
+
+impl fmt::Debug for Ratchet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ratchet")
+            .field("our_keyid", &self.our_keyid)
+            .field("their_keyid", &self.their_keyid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Ratchet {
+    /// The state right after an AKE: the AKE's key becomes our previous key
+    /// (`our_keyid − 1`), a fresh key our current one, as libotr does.
+    pub fn after_ake<R: CryptoRng + ?Sized>(
+        rng: &mut R,
+        ake_dh: DhKeyPair,
+        ake_keyid: u32,
+        their_keyid: u32,
+        their_y: GroupElement,
+    ) -> Self {
+        let fresh = DhKeyPair::generate(rng);
+        Self {
+            our_keyid: ake_keyid.saturating_add(1),
+            our_keys: [fresh, ake_dh],
+            their_keyid,
+            their_y,
+            their_old_y: None,
+            sessions: Default::default(),
+            revealed: Vec::new(),
+        }
+    }
+
+    /// Our current key id.
+    #[cfg(test)]
+    pub fn our_keyid(&self) -> u32 {
+        self.our_keyid
+    }
+
+    /// Their current key id.
+    #[cfg(test)]
+    pub fn their_keyid(&self) -> u32 {
+        self.their_keyid
+    }
+
+    fn their_key(&self, j: usize) -> Option<&GroupElement> {
+        match j {
+            0 => Some(&self.their_y),
+            _ => self.their_old_y.as_ref(),
+        }
+    }
+
+    fn derive(&self, i: usize, j: usize) -> Option<Box<SessionKeys>> {
+        let ours = self.our_keys.get(i)?;
+        let theirs = self.their_key(j)?;
+        let we_are_high = ours.public().as_uint() > theirs.as_uint();
+        Some(Box::new(SessionKeys::derive(
+            &ours.shared_secret(theirs),
+            we_are_high,
+        )))
+    }
+
+    fn session(&mut self, i: usize, j: usize) -> Option<&mut SessionKeys> {
+        if self.sessions.get(i)?.get(j)?.is_none() {
+            let keys = self.derive(i, j)?;
+            *self.sessions.get_mut(i)?.get_mut(j)? = Some(keys);
+        }
+        self.sessions.get_mut(i)?.get_mut(j)?.as_deref_mut()
+    }
+
+    /// The extra symmetric key of the pair the next message is sent with.
+    pub fn sending_extra_key(&mut self) -> Option<Zeroizing<[u8; 32]>> {
+        self.session(1, 0).map(|s| Zeroizing::new(s.extra))
+    }
+
+    /// Encrypts `payload` (text ‖ NUL ‖ TLVs) into an armoured data message,
+    /// with our previous key and their current one, as libotr sends.
+    pub fn encrypt(
+        &mut self,
+        header: &Header,
+        flags: DataFlags,
+        payload: &[u8],
+    ) -> Option<Vec<u8>> {
+        let sender_keyid = self.our_keyid.checked_sub(1)?;
+        let recipient_keyid = self.their_keyid;
+        let next_dh = self.our_keys.first()?.public_bytes();
+        let session = self.session(1, 0)?;
+        let counter = session.send_counter.checked_add(1)?;
+        session.send_counter = counter;
+        let send_aes = session.send_aes;
+        let send_mac = session.send_mac;
+        let mut encrypted = payload.to_vec();
+        apply_aes128_ctr(&send_aes, counter.to_be_bytes(), &mut encrypted);
+        let revealed: Vec<u8> = self.revealed.concat();
+        let message = DataMessage {
+            flags,
+            sender_keyid,
+            recipient_keyid,
+            next_dh: Mpi::trimmed(&next_dh),
+            counter: counter.to_be_bytes(),
+            encrypted: &encrypted,
+            mac: [0; 20],
+            old_mac_keys: &revealed,
+        };
+        let bytes = message
+            .encode_with_mac(header, |covered| hmac_sha1(&send_mac, covered))
+            .ok()?;
+        self.revealed.clear();
+        Some(otr_wire::armor::encode(&bytes).into_bytes())
+    }
+
+    /// Verifies and decrypts a data message; on success the ratchet turns.
+    pub fn decrypt<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        message: &DataMessage<'_>,
+        authenticated: &[u8],
+    ) -> Result<Accepted, DataRejection> {
+        // 1. key ids.
+        let i = match message.recipient_keyid {
+            0 => return Err(DataRejection::UnknownKeyId),
+            k if k == self.our_keyid => 0usize,
+            k if Some(k) == self.our_keyid.checked_sub(1) => 1,
+            _ => return Err(DataRejection::UnknownKeyId),
+        };
+        let j = match message.sender_keyid {
+            0 => return Err(DataRejection::UnknownKeyId),
+            k if k == self.their_keyid => 0usize,
+            k if Some(k) == self.their_keyid.checked_sub(1) && self.their_old_y.is_some() => 1,
+            _ => return Err(DataRejection::UnknownKeyId),
+        };
+        // Work on a copy of the pair's keys: nothing is stored before the
+        // message verified.
+        let cached = self
+            .sessions
+            .get(i)
+            .and_then(|row| row.get(j))
+            .and_then(Option::as_ref);
+        let fresh;
+        let keys: &SessionKeys = match cached {
+            Some(k) => k,
+            None => {
+                fresh = self.derive(i, j).ok_or(DataRejection::UnknownKeyId)?;
+                &fresh
+            }
+        };
+        // 2. MAC, constant time.
+        if !ct_eq(&hmac_sha1(&keys.recv_mac, authenticated), &message.mac) {
+            return Err(DataRejection::BadMac);
+        }
+        // 3. counter strictly increasing (and never zero).
+        let counter = u64::from_be_bytes(message.counter);
+        if counter <= keys.recv_counter {
+            return Err(DataRejection::StaleCounter);
+        }
+        // The next key is checked only now (after the MAC), before anything changes.
+        let next_y = if j == 0 {
+            Some(
+                GroupElement::from_be_bytes(message.next_dh.as_bytes())
+                    .ok_or(DataRejection::BadNextKey)?,
+            )
+        } else {
+            None
+        };
+        // 4. decrypt.
+        let mut plaintext = Zeroizing::new(message.encrypted.to_vec());
+        apply_aes128_ctr(&keys.recv_aes, message.counter, &mut plaintext);
+        let extra_key = Zeroizing::new(keys.extra);
+
+        // Verified: commit the pair's state.
+        if cached.is_none() {
+            let derived = self.derive(i, j).ok_or(DataRejection::UnknownKeyId)?;
+            if let Some(slot) = self.sessions.get_mut(i).and_then(|row| row.get_mut(j)) {
+                *slot = Some(derived);
+            }
+        }
+        if let Some(session) = self
+            .sessions
+            .get_mut(i)
+            .and_then(|row| row.get_mut(j))
+            .and_then(Option::as_deref_mut)
+        {
+            session.recv_counter = counter;
+            session.recv_mac_used = true;
+        }
+        // 5. rotate our keys if they used our newest one.
+        if i == 0 {
+            self.rotate_ours(rng);
+        }
+        // 6. rotate theirs if they sent their newest one.
+        if let Some(next_y) = next_y {
+            self.rotate_theirs(next_y);
+        }
+        Ok(Accepted {
+            plaintext,
+            extra_key,
+        })
+    }
+
+    fn remember_revealed(&mut self, keys: Option<Box<SessionKeys>>) {
+        if let Some(keys) = keys
+            && keys.recv_mac_used
+            && self.revealed.len() < MAX_PENDING_REVEALED_KEYS
+        {
+            self.revealed.push(keys.recv_mac);
+        }
+    }
+
+    fn rotate_ours<R: CryptoRng + ?Sized>(&mut self, rng: &mut R) {
+        let [row0, row1] = core::mem::take(&mut self.sessions);
+        let [forgotten0, forgotten1] = row1;
+        self.remember_revealed(forgotten0);
+        self.remember_revealed(forgotten1);
+        self.sessions = [[None, None], row0];
+        let fresh = DhKeyPair::generate(rng);
+        let [current, previous] = &mut self.our_keys;
+        *previous = core::mem::replace(current, fresh);
+        self.our_keyid = self.our_keyid.saturating_add(1);
+    }
+
+    fn rotate_theirs(&mut self, next_y: GroupElement) {
+        let [[a0, a1], [b0, b1]] = core::mem::take(&mut self.sessions);
+        self.remember_revealed(a1);
+        self.remember_revealed(b1);
+        self.sessions = [[None, a0], [None, b0]];
+        self.their_old_y = Some(core::mem::replace(&mut self.their_y, next_y));
+        self.their_keyid = self.their_keyid.saturating_add(1);
+    }
+
+    /// MAC keys waiting to be revealed in our next data message.
+    #[cfg(test)]
+    pub fn pending_revealed(&self) -> usize {
+        self.revealed.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use otr_wire::{EncodedMessage, MessageBody, Payload, armor};
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    fn pair() -> (Ratchet, Ratchet, ChaCha20Rng) {
+        let mut rng = ChaCha20Rng::seed_from_u64(9);
+        let a1 = DhKeyPair::generate(&mut rng);
+        let b1 = DhKeyPair::generate(&mut rng);
+        let (a_pub, b_pub) = (*a1.public(), *b1.public());
+        let alice = Ratchet::after_ake(&mut rng, a1, 1, 1, b_pub);
+        let bob = Ratchet::after_ake(&mut rng, b1, 1, 1, a_pub);
+        (alice, bob, rng)
+    }
+
+    fn send(r: &mut Ratchet, text: &[u8]) -> Vec<u8> {
+        let wire = r
+            .encrypt(
+                &Header::V2,
+                DataFlags::NONE,
+                &Payload::encode(text, &[]).unwrap(),
+            )
+            .unwrap();
+        armor::decode(&wire).unwrap()
+    }
+
+    fn receive(
+        r: &mut Ratchet,
+        rng: &mut ChaCha20Rng,
+        bytes: &[u8],
+    ) -> Result<Vec<u8>, DataRejection> {
+        let decoded = EncodedMessage::decode(bytes).unwrap();
+        let MessageBody::Data(d) = decoded.message.body else {
+            panic!()
+        };
+        r.decrypt(rng, &d, decoded.authenticated)
+            .map(|a| Payload::decode(&a.plaintext).text.to_vec())
+    }
+
+    #[test]
+    fn messages_flow_and_keys_rotate() {
+        let (mut alice, mut bob, mut rng) = pair();
+        assert_eq!((alice.our_keyid(), alice.their_keyid()), (2, 1));
+        let m = send(&mut alice, b"one");
+        assert_eq!(receive(&mut bob, &mut rng, &m).unwrap(), b"one");
+        // Alice used Bob's key 1 = his previous key: Bob keeps his keys, takes
+        // Alice's next key (2).
+        assert_eq!((bob.our_keyid(), bob.their_keyid()), (2, 2));
+        let m = send(&mut bob, b"two");
+        assert_eq!(receive(&mut alice, &mut rng, &m).unwrap(), b"two");
+        let m = send(&mut alice, b"three");
+        assert_eq!(receive(&mut bob, &mut rng, &m).unwrap(), b"three");
+        let m = send(&mut bob, b"four");
+        assert_eq!(receive(&mut alice, &mut rng, &m).unwrap(), b"four");
+        // Keys used to verify messages and then forgotten are revealed.
+        assert!(alice.pending_revealed() + bob.pending_revealed() > 0);
+        let before = alice.pending_revealed();
+        let _ = send(&mut alice, b"five");
+        assert!(
+            before > 0 && alice.pending_revealed() == 0,
+            "revealed in the next message"
+        );
+    }
+
+    #[test]
+    fn replay_is_rejected_and_changes_nothing() {
+        let (mut alice, mut bob, mut rng) = pair();
+        let m = send(&mut alice, b"one");
+        let m2 = send(&mut alice, b"two");
+        receive(&mut bob, &mut rng, &m).unwrap();
+        let ids = (bob.our_keyid(), bob.their_keyid());
+        assert_eq!(
+            receive(&mut bob, &mut rng, &m),
+            Err(DataRejection::StaleCounter)
+        );
+        assert_eq!((bob.our_keyid(), bob.their_keyid()), ids);
+        assert_eq!(receive(&mut bob, &mut rng, &m2).unwrap(), b"two");
+    }
+
+    #[test]
+    fn bad_mac_is_rejected_and_changes_nothing() {
+        let (mut alice, mut bob, mut rng) = pair();
+        let mut m = send(&mut alice, b"one");
+        let ct_byte = m.len() - 50;
+        m[ct_byte] ^= 1;
+        let ids = (bob.our_keyid(), bob.their_keyid());
+        assert_eq!(receive(&mut bob, &mut rng, &m), Err(DataRejection::BadMac));
+        assert_eq!((bob.our_keyid(), bob.their_keyid()), ids);
+        m[ct_byte] ^= 1;
+        assert_eq!(receive(&mut bob, &mut rng, &m).unwrap(), b"one");
+    }
+}
