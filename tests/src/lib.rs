@@ -9,5 +9,6 @@ pub mod interop;
 pub mod line_escape;
 pub mod otr_parse;
 pub mod pair;
+pub mod peer_clock;
 pub mod peer_files;
 pub mod policy_arg;

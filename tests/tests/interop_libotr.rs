@@ -17,7 +17,19 @@ use otr_tests::interop::skip_or_fail;
 struct Peers {
     ours: PeerProcess,
     libotr: PeerProcess,
-    _dir: TempDir,
+    dir: TempDir,
+}
+
+impl Peers {
+    /// Moves a peer's clock `secs` seconds ahead of real time.
+    fn set_clock(&self, ours: bool, secs: u64) {
+        let file = if ours {
+            "ours.faketime"
+        } else {
+            "libotr.faketime"
+        };
+        std::fs::write(self.dir.0.join(file), secs.to_string()).unwrap();
+    }
 }
 
 struct TempDir(PathBuf);
@@ -56,19 +68,22 @@ fn start(test: &str, ours_args: &[&str], libotr_args: &[&str]) -> Option<Peers> 
             .chain([account.to_owned(), "xmpp".to_owned(), buddy.to_owned()])
             .collect()
     };
-    let faketime = dir.0.join("faketime");
     let env = vec![
         ("LD_PRELOAD".to_owned(), shim.display().to_string()),
         (
             "OTR_FAKETIME_FILE".to_owned(),
-            faketime.display().to_string(),
+            dir.0.join("libotr.faketime").display().to_string(),
         ),
     ];
+    let our_env = vec![(
+        "OTR_FAKETIME_FILE".to_owned(),
+        dir.0.join("ours.faketime").display().to_string(),
+    )];
     let ours = PeerProcess::spawn(
         "ours",
         &our_peer(),
         &args(ours_args, "alice@example.org", "bob@example.org"),
-        &[],
+        &our_env,
     )
     .unwrap();
     let libotr = PeerProcess::spawn(
@@ -78,11 +93,7 @@ fn start(test: &str, ours_args: &[&str], libotr_args: &[&str]) -> Option<Peers> 
         &env,
     )
     .unwrap();
-    Some(Peers {
-        ours,
-        libotr,
-        _dir: dir,
-    })
+    Some(Peers { ours, libotr, dir })
 }
 
 fn has(lines: &[String], prefix: &str) -> bool {
@@ -176,4 +187,277 @@ fn three_messages_each_way_with_unicode_newline_tab_and_trailing_space() {
         let ex = run(&mut p.libotr, &mut p.ours, &format!("send {t}")).unwrap();
         assert_eq!(msgs(&ex.b), vec![t.to_owned()], "{ex:?}");
     }
+}
+
+fn send_all(p: &mut Peers, from_us: bool, text: &str) -> Exchange {
+    if from_us {
+        run(&mut p.ours, &mut p.libotr, &format!("send {text}")).unwrap()
+    } else {
+        run(&mut p.libotr, &mut p.ours, &format!("send {text}")).unwrap()
+    }
+}
+
+#[test]
+fn two_hundred_alternating_messages() {
+    let Some(mut p) = start("two_hundred_alternating", &[], &[]) else {
+        return;
+    };
+    run(&mut p.ours, &mut p.libotr, "query").unwrap();
+    for i in 0..200 {
+        let from_us = i % 2 == 0;
+        let text = format!("message {i} ✓");
+        let ex = send_all(&mut p, from_us, &text);
+        assert_eq!(msgs(&ex.b), vec![text], "message {i}");
+    }
+    assert_secure(&mut p, "3");
+}
+
+#[test]
+fn two_hundred_messages_one_way_each_direction() {
+    let Some(mut p) = start("two_hundred_one_way", &[], &[]) else {
+        return;
+    };
+    run(&mut p.libotr, &mut p.ours, "query").unwrap();
+    for from_us in [true, false] {
+        for i in 0..200 {
+            let text = format!("one-way {i}");
+            let ex = send_all(&mut p, from_us, &text);
+            assert_eq!(msgs(&ex.b), vec![text]);
+        }
+    }
+}
+
+#[test]
+fn fragmentation_at_max_size_100_both_ways() {
+    let Some(mut p) = start(
+        "fragmentation_100",
+        &["--max-msg-size", "100"],
+        &["--max-msg-size", "100"],
+    ) else {
+        return;
+    };
+    let ex = run(&mut p.ours, &mut p.libotr, "query").unwrap();
+    assert!(has(&ex.a, "SECURE") && has(&ex.b, "SECURE"));
+    // Every line either side sent was at most 99 bytes.
+    for line in p.ours.transcript.iter().chain(p.libotr.transcript.iter()) {
+        if let Some(m) = line.strip_prefix("SEND ") {
+            let raw = otr_tests::line_escape::unescape(m.as_bytes());
+            assert!(raw.len() <= 99, "{m}");
+        }
+    }
+    let long: String = "0123456789 ✓ ".repeat(40).trim_end().to_owned();
+    for from_us in [true, false] {
+        let ex = send_all(&mut p, from_us, &long);
+        assert_eq!(msgs(&ex.b), vec![long.clone()]);
+        assert!(
+            ex.a.iter().filter(|l| l.starts_with("SEND ?OTR|")).count() > 5,
+            "{ex:?}"
+        );
+    }
+}
+
+fn symkey_lines(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .filter(|l| l.starts_with("SYMKEY "))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn extra_symmetric_key_agrees_v3_and_v2() {
+    for (policy, version) in [("default", "3"), ("v2-only", "2")] {
+        let Some(mut p) = start("extra_key", &["--policy", policy], &["--policy", policy]) else {
+            return;
+        };
+        run(&mut p.ours, &mut p.libotr, "query").unwrap();
+        assert_secure(&mut p, version);
+        let ex = run(&mut p.ours, &mut p.libotr, "symkey 1 616263").unwrap();
+        let (a, b) = (symkey_lines(&ex.a), symkey_lines(&ex.b));
+        assert_eq!(a.len(), 1, "{ex:?}");
+        assert_eq!(a, b, "same use, key and use data on both sides");
+        let ex = run(&mut p.libotr, &mut p.ours, "symkey 7").unwrap();
+        let (a, b) = (symkey_lines(&ex.a), symkey_lines(&ex.b));
+        assert_eq!(a.len(), 1, "{ex:?}");
+        assert_eq!(a, b);
+    }
+}
+
+#[test]
+fn end_from_either_side_finishes_and_refuses_sending() {
+    for we_end in [true, false] {
+        let Some(mut p) = start("end", &[], &[]) else {
+            return;
+        };
+        run(&mut p.ours, &mut p.libotr, "query").unwrap();
+        let ex = if we_end {
+            run(&mut p.ours, &mut p.libotr, "end").unwrap()
+        } else {
+            run(&mut p.libotr, &mut p.ours, "end").unwrap()
+        };
+        let (ender, other) = if we_end {
+            (&mut p.ours, &mut p.libotr)
+        } else {
+            (&mut p.libotr, &mut p.ours)
+        };
+        assert_eq!(ender.state().unwrap()[1], "PLAINTEXT", "{ex:?}");
+        assert_eq!(other.state().unwrap()[1], "FINISHED", "{ex:?}");
+        let out = other.cmd("send are you there?").unwrap();
+        assert!(has(&out, "EVENT CONNECTION_ENDED"), "{out:?}");
+        assert!(!has(&out, "SEND"), "nothing on the wire: {out:?}");
+    }
+}
+
+#[test]
+fn re_ake_by_query_while_private() {
+    for we_query in [true, false] {
+        let Some(mut p) = start("re_ake_query", &[], &[]) else {
+            return;
+        };
+        run(&mut p.ours, &mut p.libotr, "query").unwrap();
+        let before = p.ours.state().unwrap();
+        let ex = if we_query {
+            run(&mut p.ours, &mut p.libotr, "query").unwrap()
+        } else {
+            run(&mut p.libotr, &mut p.ours, "query").unwrap()
+        };
+        let (ours_lines, libotr_lines) = if we_query {
+            (&ex.a, &ex.b)
+        } else {
+            (&ex.b, &ex.a)
+        };
+        // Our side never leaves ENCRYPTED (decision 5) and reports a refresh.
+        assert!(has(ours_lines, "STILL_SECURE"), "{ex:?}");
+        assert!(!has(ours_lines, "INSECURE"), "{ex:?}");
+        // libotr reports STILL_SECURE only as the responder of the DH-Key…
+        assert!(
+            has(libotr_lines, "SECURE") || has(libotr_lines, "STILL_SECURE"),
+            "{ex:?}"
+        );
+        assert_secure(&mut p, "3");
+        assert_ne!(before, p.ours.state().unwrap(), "a new SSID");
+        let ex = send_all(&mut p, true, "after the re-key");
+        assert_eq!(msgs(&ex.b), vec!["after the re-key".to_owned()]);
+        let ex = send_all(&mut p, false, "and back");
+        assert_eq!(msgs(&ex.b), vec!["and back".to_owned()]);
+    }
+}
+
+#[test]
+fn re_ake_from_a_whitespace_tag_after_an_end() {
+    let Some(mut p) = start("re_ake_tag", &[], &[]) else {
+        return;
+    };
+    run(&mut p.ours, &mut p.libotr, "query").unwrap();
+    run(&mut p.ours, &mut p.libotr, "end").unwrap();
+    // libotr is FINISHED; it ends too and then sends tagged plaintext.
+    run(&mut p.libotr, &mut p.ours, "end").unwrap();
+    let ex = send_all(&mut p, false, "plain again");
+    assert!(msgs(&ex.b).contains(&"plain again".to_owned()), "{ex:?}");
+    assert!(
+        has(&ex.b, "SECURE") && has(&ex.a, "SECURE"),
+        "the tag restarted the AKE: {ex:?}"
+    );
+    assert_secure(&mut p, "3");
+}
+
+#[test]
+fn require_encryption_on_our_side_holds_and_sends_in_either_role() {
+    // We are the one who queries (initiator of the query, responder of the AKE).
+    let Some(mut p) = start("require_ours", &["--policy", "always"], &[]) else {
+        return;
+    };
+    let out = p.ours.cmd("send first held").unwrap();
+    assert!(has(&out, "EVENT ENCRYPTION_REQUIRED"), "{out:?}");
+    assert!(
+        out.iter()
+            .filter(|l| l.starts_with("SEND "))
+            .all(|l| l.starts_with("SEND ?OTRv")),
+        "no plaintext: {out:?}"
+    );
+    let out2 = p.ours.cmd("send second held").unwrap();
+    assert!(!has(&out2, "SEND"), "one query only: {out2:?}");
+    let first_query = otr_tests::driver::sends(&out);
+    let ex = otr_tests::driver::exchange(&mut p.ours, &mut p.libotr, first_query).unwrap();
+    assert_eq!(
+        msgs(&ex.b),
+        vec!["first held".to_owned(), "second held".to_owned()],
+        "{ex:?}"
+    );
+    assert!(has(&ex.a, "EVENT MSG_RESENT"), "{ex:?}");
+
+    // libotr starts the AKE (we are the AKE responder… of its query).
+    let Some(mut p) = start("require_ours_2", &["--policy", "always"], &[]) else {
+        return;
+    };
+    let out = p.ours.cmd("send held while libotr starts").unwrap();
+    assert!(has(&out, "EVENT ENCRYPTION_REQUIRED"));
+    let ex = run(&mut p.libotr, &mut p.ours, "query").unwrap();
+    assert_eq!(
+        msgs(&ex.a),
+        vec!["held while libotr starts".to_owned()],
+        "{ex:?}"
+    );
+}
+
+#[test]
+fn require_encryption_on_libotrs_side_sends_only_as_responder() {
+    let Some(mut p) = start("require_libotr", &[], &["--policy", "always"]) else {
+        return;
+    };
+    let out = p.libotr.cmd("send libotr held").unwrap();
+    assert!(has(&out, "EVENT ENCRYPTION_REQUIRED"), "{out:?}");
+    let ex =
+        otr_tests::driver::exchange(&mut p.libotr, &mut p.ours, otr_tests::driver::sends(&out))
+            .unwrap();
+    // libotr's query made us start the AKE; libotr was the responder and resent.
+    assert_eq!(msgs(&ex.b), vec!["libotr held".to_owned()], "{ex:?}");
+}
+
+#[test]
+fn heartbeats_after_a_minute_of_silence_both_ways() {
+    let Some(mut p) = start("heartbeats", &[], &[]) else {
+        return;
+    };
+    run(&mut p.ours, &mut p.libotr, "query").unwrap();
+    // Nothing is due yet.
+    let ex = send_all(&mut p, true, "hi");
+    assert!(!has(&ex.b, "EVENT LOG_HEARTBEAT_SENT"), "{ex:?}");
+    // libotr has sent nothing for 61 s: receiving our message makes it send a heartbeat.
+    p.set_clock(false, 61);
+    let ex = send_all(&mut p, true, "are you there");
+    assert_eq!(msgs(&ex.b), vec!["are you there".to_owned()]);
+    assert!(has(&ex.b, "EVENT LOG_HEARTBEAT_SENT"), "{ex:?}");
+    assert!(has(&ex.a, "EVENT LOG_HEARTBEAT_RCVD"), "{ex:?}");
+    assert!(msgs(&ex.a).is_empty(), "a heartbeat shows nothing: {ex:?}");
+    // Now our clock jumps: we answer libotr's next message with a heartbeat.
+    p.set_clock(true, 61);
+    let ex = send_all(&mut p, false, "ping");
+    assert_eq!(msgs(&ex.b), vec!["ping".to_owned()]);
+    assert!(has(&ex.b, "EVENT LOG_HEARTBEAT_SENT"), "{ex:?}");
+    assert!(has(&ex.a, "EVENT LOG_HEARTBEAT_RCVD"), "{ex:?}");
+    // Not again within the minute.
+    let ex = send_all(&mut p, false, "ping again");
+    assert!(!has(&ex.b, "EVENT LOG_HEARTBEAT_SENT"), "{ex:?}");
+}
+
+#[test]
+fn v3_only_libotr_query_fragmented_in_v2_syntax() {
+    let Some(mut p) = start(
+        "v3_only_fragmented_query",
+        &[],
+        &["--policy", "v3-only", "--max-msg-size", "60"],
+    ) else {
+        return;
+    };
+    let out = p.libotr.cmd("query").unwrap();
+    let sent = otr_tests::driver::sends(&out);
+    assert!(sent.len() > 1, "{out:?}");
+    assert!(
+        sent.iter().all(|s| s.starts_with("?OTR,0")),
+        "v2 fragment syntax: {sent:?}"
+    );
+    let ex = otr_tests::driver::exchange(&mut p.libotr, &mut p.ours, sent).unwrap();
+    assert!(has(&ex.a, "SECURE") && has(&ex.b, "SECURE"), "{ex:?}");
+    assert_secure(&mut p, "3");
 }

@@ -71,12 +71,6 @@ pub enum SexpError {
         /// Byte offset.
         position: usize,
     },
-    /// `||`: libgcrypt refuses empty base64.
-    #[error("byte {position}: empty base64 string ||")]
-    EmptyBase64 {
-        /// Byte offset.
-        position: usize,
-    },
     /// A length prefix starting with `0`.
     #[error("byte {position}: a length prefix may not start with 0")]
     ZeroLengthPrefix {

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use clap::Parser;
 use otr_core::identity::DsaSigningKey;
 use otr_core::otr_wire::InstanceTag;
-use otr_core::{Action, Event, MessageState, Session, SessionConfig, StdClock, Timestamp};
+use otr_core::{Action, Event, MessageState, Session, SessionConfig, Timestamp};
 use otr_tests::line_escape::{escape, unescape};
+use otr_tests::peer_clock::PeerClock;
 use otr_tests::peer_files::PeerFiles;
 use otr_tests::policy_arg::parse_policy;
 use rand_core::{Rng, UnwrapErr};
@@ -59,7 +60,7 @@ struct Peer {
     show_tlvs: bool,
     raw: bool,
     out: std::io::StdoutLock<'static>,
-    clock: StdClock,
+    clock: PeerClock,
     last_timer: Option<Timestamp>,
 }
 
@@ -344,13 +345,13 @@ fn main() {
     config.account_name = args.account.clone();
     let mut seed = [0u8; 32];
     rng.fill_bytes(&mut seed);
-    let clock = StdClock::new();
+    let clock = PeerClock::from_env();
     let mut session = Session::new(
         config,
         identity,
         our_tag,
         Box::new(<rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::from_seed(seed)),
-        Box::new(clock),
+        Box::new(clock.clone()),
     );
     for (fp, trust) in files.known_fingerprints() {
         session.set_trust(fp, &trust);
