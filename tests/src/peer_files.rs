@@ -1,11 +1,14 @@
-//! The peer's long-term state: our key, instance tag and the buddy's known
-//! fingerprints, in memory or in libotr's files.
+//! The peer's long-term state — our key, our instance tag and the buddy's
+//! known fingerprints — in libotr's own file formats (so libotr and our peer
+//! can share them), or in memory when no file is named.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use otr_core::identity::DsaSigningKey;
+use otr_core::identity::{
+    DsaSigningKey, InstagEntry, KnownFingerprint, PrivateKeyEntry, parse_fingerprints,
+    parse_instags, parse_privkeys, serialize_fingerprints, serialize_instags, serialize_privkeys,
+};
 use otr_core::otr_wire::{Fingerprint, InstanceTag};
 use rand_core::CryptoRng;
 
@@ -17,12 +20,23 @@ pub struct PeerFiles {
     identity: Arc<DsaSigningKey>,
     instance_tag: InstanceTag,
     fingerprints_path: Option<PathBuf>,
-    /// (buddy, fingerprint) → trust.
-    known: BTreeMap<(String, Fingerprint), String>,
+    fingerprints: Vec<KnownFingerprint>,
+}
+
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, String> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 impl PeerFiles {
-    /// Loads (or creates) everything.
+    /// Loads (or creates and saves) everything.
     ///
     /// # Errors
     /// A readable message when a file cannot be read, parsed or written.
@@ -35,19 +49,77 @@ impl PeerFiles {
         fingerprints: Option<&Path>,
         rng: &mut R,
     ) -> Result<Self, String> {
-        let _ = (key, instag);
-        let identity = Arc::new(
-            DsaSigningKey::generate(rng).map_err(|e| format!("cannot generate a key: {e}"))?,
-        );
-        let instance_tag = random_tag(rng);
+        let identity =
+            match key {
+                None => DsaSigningKey::generate(rng)
+                    .map_err(|e| format!("cannot generate a key: {e}"))?,
+                Some(path) => {
+                    let mut entries = match read_optional(path)? {
+                        Some(bytes) => parse_privkeys(&bytes)
+                            .map_err(|e| format!("{}: {e}", path.display()))?,
+                        None => Vec::new(),
+                    };
+                    match entries
+                        .iter()
+                        .position(|e| e.account == account && e.protocol == protocol)
+                    {
+                        Some(i) => entries.swap_remove(i).key,
+                        None => {
+                            let fresh = DsaSigningKey::generate(rng)
+                                .map_err(|e| format!("cannot generate a key: {e}"))?;
+                            let components = fresh.components();
+                            entries.push(PrivateKeyEntry {
+                                account: account.to_owned(),
+                                protocol: protocol.to_owned(),
+                                key: fresh,
+                            });
+                            let bytes = serialize_privkeys(&entries).map_err(|e| e.to_string())?;
+                            write(path, &bytes)?;
+                            DsaSigningKey::from_dsa_components(&components)
+                                .map_err(|e| e.to_string())?
+                        }
+                    }
+                }
+            };
+        let instance_tag = match instag {
+            None => random_tag(rng),
+            Some(path) => {
+                let mut entries = read_optional(path)?
+                    .map(|b| parse_instags(&b))
+                    .unwrap_or_default();
+                match entries
+                    .iter()
+                    .find(|e| e.account == account && e.protocol == protocol)
+                {
+                    Some(e) => e.instag,
+                    None => {
+                        let tag = random_tag(rng);
+                        entries.push(InstagEntry {
+                            account: account.to_owned(),
+                            protocol: protocol.to_owned(),
+                            instag: tag,
+                        });
+                        let text = serialize_instags(&entries).map_err(|e| e.to_string())?;
+                        write(path, text.as_bytes())?;
+                        tag
+                    }
+                }
+            }
+        };
+        let known = match fingerprints {
+            Some(path) => read_optional(path)?
+                .map(|b| parse_fingerprints(&b))
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
         Ok(Self {
             account: account.to_owned(),
             protocol: protocol.to_owned(),
             buddy: buddy.to_owned(),
-            identity,
+            identity: Arc::new(identity),
             instance_tag,
             fingerprints_path: fingerprints.map(Path::to_path_buf),
-            known: BTreeMap::new(),
+            fingerprints: known,
         })
     }
 
@@ -63,27 +135,50 @@ impl PeerFiles {
         self.instance_tag
     }
 
-    /// The buddy name fingerprints are filed under.
-    #[must_use]
-    pub fn buddy_key(&self) -> String {
-        self.buddy.clone()
-    }
-
     /// The buddy's known fingerprints with their trust.
     #[must_use]
     pub fn known_fingerprints(&self) -> Vec<(Fingerprint, String)> {
-        self.known
+        self.fingerprints
             .iter()
-            .filter(|((b, _), _)| *b == self.buddy)
-            .map(|((_, f), t)| (*f, t.clone()))
+            .filter(|k| {
+                k.username == self.buddy && k.account == self.account && k.protocol == self.protocol
+            })
+            .map(|k| (k.fingerprint, k.trust.clone()))
             .collect()
     }
 
-    /// Records a fingerprint's trust (and writes the file, if any).
-    pub fn remember_fingerprint(&mut self, buddy: &str, fingerprint: Fingerprint, trust: &str) {
-        self.known
-            .insert((buddy.to_owned(), fingerprint), trust.to_owned());
-        let _ = (&self.account, &self.protocol, &self.fingerprints_path);
+    /// Records a buddy fingerprint's trust and writes the file, if any.
+    ///
+    /// # Errors
+    /// A message when the file cannot be written.
+    pub fn remember_fingerprint(
+        &mut self,
+        fingerprint: Fingerprint,
+        trust: &str,
+    ) -> Result<(), String> {
+        let existing = self.fingerprints.iter_mut().find(|k| {
+            k.username == self.buddy
+                && k.account == self.account
+                && k.protocol == self.protocol
+                && k.fingerprint == fingerprint
+        });
+        match existing {
+            Some(k) => trust.clone_into(&mut k.trust),
+            None => self.fingerprints.push(KnownFingerprint {
+                username: self.buddy.clone(),
+                account: self.account.clone(),
+                protocol: self.protocol.clone(),
+                fingerprint,
+                trust: trust.to_owned(),
+            }),
+        }
+        match &self.fingerprints_path {
+            Some(path) => {
+                let text = serialize_fingerprints(&self.fingerprints).map_err(|e| e.to_string())?;
+                write(path, text.as_bytes())
+            }
+            None => Ok(()),
+        }
     }
 }
 

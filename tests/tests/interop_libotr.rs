@@ -461,3 +461,53 @@ fn v3_only_libotr_query_fragmented_in_v2_syntax() {
     assert!(has(&ex.a, "SECURE") && has(&ex.b, "SECURE"), "{ex:?}");
     assert_secure(&mut p, "3");
 }
+
+#[test]
+fn the_same_key_and_instag_files_give_the_same_identity_in_both_peers() {
+    let Some((libotr, _)) = libotr_peer() else {
+        skip_or_fail("key_file_interop", "the libotr peer cannot be built");
+        return;
+    };
+    for we_create in [true, false] {
+        let dir = temp_dir(if we_create {
+            "keyfile_ours"
+        } else {
+            "keyfile_libotr"
+        });
+        let key = dir.0.join("otr.private_key").display().to_string();
+        let instag = dir.0.join("otr.instance_tags").display().to_string();
+        let args: Vec<String> = [
+            "--key",
+            &key,
+            "--instag",
+            &instag,
+            "carol@example.org",
+            "prpl-jabber",
+            "dave@example.org",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        let (first, second) = if we_create {
+            (our_peer(), libotr.clone())
+        } else {
+            (libotr.clone(), our_peer())
+        };
+        let (fpr1, state1) = {
+            let mut p = PeerProcess::spawn("first", &first, &args, &[]).unwrap();
+            (p.fingerprint().unwrap(), p.state().unwrap())
+        };
+        let (fpr2, state2) = {
+            let mut p = PeerProcess::spawn("second", &second, &args, &[]).unwrap();
+            (p.fingerprint().unwrap(), p.state().unwrap())
+        };
+        assert_eq!(
+            fpr1,
+            fpr2,
+            "created by {}",
+            if we_create { "us" } else { "libotr" }
+        );
+        let our_tag = |s: &[String]| s.iter().find(|f| f.starts_with("our=")).cloned().unwrap();
+        assert_eq!(our_tag(&state1), our_tag(&state2));
+    }
+}

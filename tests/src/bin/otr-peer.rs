@@ -126,8 +126,9 @@ impl Peer {
             Event::NewFingerprint(fp) => {
                 let hex = fp.to_hex();
                 self.line(&[b"NEWFPR", hex.as_bytes()]);
-                let account = self.files.buddy_key();
-                self.files.remember_fingerprint(&account, fp, "");
+                if let Err(e) = self.files.remember_fingerprint(fp, "") {
+                    self.err(&e);
+                }
             }
             Event::ExtraSymmetricKey {
                 use_id,
@@ -260,8 +261,9 @@ impl Peer {
                 match self.session.best_instance().fingerprint {
                     Some(fp) => {
                         self.session.set_trust(fp, &level);
-                        let account = self.files.buddy_key();
-                        self.files.remember_fingerprint(&account, fp, &level);
+                        if let Err(e) = self.files.remember_fingerprint(fp, &level) {
+                            self.err(&e);
+                        }
                     }
                     None => self.err("no active fingerprint: the conversation is not private"),
                 }
