@@ -1156,8 +1156,14 @@ impl EnvParts<'_> {
                             DataRejection::BadNextKey => UnreadableReason::BadNextKey,
                         }),
                     });
-                    let mut env = self.env(out);
-                    env.send(ctx, error_message(ERROR_UNREADABLE), 0, false);
+                    // A replay passed the MAC: it is a copy of a message we
+                    // already accepted (a network duplicate or an attacker's
+                    // replay). Answering it with an error would only invite a
+                    // needless re-key, so it is reported and dropped silently.
+                    if rejection != DataRejection::StaleCounter {
+                        let mut env = self.env(out);
+                        env.send(ctx, error_message(ERROR_UNREADABLE), 0, false);
+                    }
                 }
                 return;
             }
