@@ -563,3 +563,439 @@ fn verify_identity_block(
         Err(AkeFailure::BadSignature)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use otr_wire::{DecodedMessage, InstanceTag};
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::{Rng, SeedableRng};
+    use std::sync::OnceLock;
+
+    fn keys() -> &'static (DsaSigningKey, DsaSigningKey) {
+        static KEYS: OnceLock<(DsaSigningKey, DsaSigningKey)> = OnceLock::new();
+        KEYS.get_or_init(|| {
+            let mut rng = ChaCha20Rng::seed_from_u64(5);
+            (
+                DsaSigningKey::generate(&mut rng).unwrap(),
+                DsaSigningKey::generate(&mut rng).unwrap(),
+            )
+        })
+    }
+
+    fn header(sender: u32, receiver: u32) -> Header {
+        Header::V3 {
+            sender: InstanceTag::new(sender).unwrap(),
+            receiver: InstanceTag::new(receiver),
+        }
+    }
+
+    fn decode(wire: &[u8]) -> Vec<u8> {
+        armor::decode(wire).unwrap()
+    }
+
+    fn body(bytes: &[u8]) -> DecodedMessage<'_> {
+        EncodedMessage::decode(bytes).unwrap()
+    }
+
+    struct Run {
+        rng: ChaCha20Rng,
+        bob: AuthState,
+        alice: AuthState,
+        reveal: Vec<u8>,
+    }
+
+    /// Bob (initiator) and Alice (responder) up to Bob's Reveal Signature.
+    fn run_to_reveal() -> Run {
+        let (alice_key, bob_key) = keys();
+        let mut rng = ChaCha20Rng::seed_from_u64(11);
+        let mut bob = AuthState::None;
+        let mut alice = AuthState::None;
+        let commit = decode(&bob.start(AkeEnv {
+            our_key: bob_key,
+            rng: &mut rng,
+            header: header(0x200, 0),
+        }));
+        let MessageBody::DhCommit(c) = body(&commit).message.body else {
+            panic!()
+        };
+        let out = alice.handle_commit(
+            AkeEnv {
+                our_key: alice_key,
+                rng: &mut rng,
+                header: header(0x100, 0x200),
+            },
+            &c,
+        );
+        let dh_key = decode(&out.reply.unwrap());
+        let MessageBody::DhKey(k) = body(&dh_key).message.body else {
+            panic!()
+        };
+        let out = bob.handle_dh_key(
+            AkeEnv {
+                our_key: bob_key,
+                rng: &mut rng,
+                header: header(0x200, 0x100),
+            },
+            &k,
+        );
+        let reveal = decode(&out.reply.unwrap());
+        Run {
+            rng,
+            bob,
+            alice,
+            reveal,
+        }
+    }
+
+    fn deliver_reveal(run: &mut Run, bytes: &[u8]) -> AkeOutput {
+        let (alice_key, _) = keys();
+        let d = body(bytes);
+        let MessageBody::RevealSignature(r) = d.message.body else {
+            panic!()
+        };
+        run.alice.handle_reveal_signature(
+            AkeEnv {
+                our_key: alice_key,
+                rng: &mut run.rng,
+                header: header(0x100, 0x200),
+            },
+            &r,
+            d.authenticated,
+        )
+    }
+
+    #[test]
+    fn a_full_exchange_agrees_on_keys_and_identities() {
+        let mut run = run_to_reveal();
+        let reveal = run.reveal.clone();
+        let out = deliver_reveal(&mut run, &reveal);
+        let alice_done = out.success.unwrap();
+        let sig = decode(&out.reply.unwrap());
+        let d = body(&sig);
+        let MessageBody::Signature(s) = d.message.body else {
+            panic!()
+        };
+        let out = run
+            .bob
+            .handle_signature(ProtocolVersion::V3, &s, d.authenticated);
+        let bob_done = out.success.unwrap();
+        assert_eq!(alice_done.ssid, bob_done.ssid);
+        assert_eq!(alice_done.their_key.fingerprint(), keys().1.fingerprint());
+        assert_eq!(bob_done.their_key.fingerprint(), keys().0.fingerprint());
+        assert!(bob_done.first_half_bold && !alice_done.first_half_bold);
+        assert_eq!(run.alice.name(), AuthStateName::None);
+        assert_eq!(run.bob.name(), AuthStateName::None);
+    }
+
+    #[test]
+    fn one_bit_flipped_in_mac_m2_is_rejected_and_the_genuine_message_still_works() {
+        let mut run = run_to_reveal();
+        let mut forged = run.reveal.clone();
+        let last = forged.len() - 1;
+        forged[last] ^= 0x01;
+        let out = deliver_reveal(&mut run, &forged);
+        assert_eq!(out.failure, Some(AkeFailure::BadMac));
+        assert!(out.success.is_none() && out.reply.is_none());
+        assert_eq!(
+            run.alice.name(),
+            AuthStateName::AwaitingRevealSig,
+            "auth state unchanged"
+        );
+        let genuine = run.reveal.clone();
+        assert!(deliver_reveal(&mut run, &genuine).success.is_some());
+    }
+
+    #[test]
+    fn reveal_signature_whose_gx_does_not_match_the_commit_is_ignored() {
+        let mut run = run_to_reveal();
+        let mut forged = run.reveal.clone();
+        forged[15] ^= 0x80; // inside the revealed key r
+        let out = deliver_reveal(&mut run, &forged);
+        assert_eq!(out.failure, Some(AkeFailure::CommitMismatch));
+        assert_eq!(run.alice.name(), AuthStateName::AwaitingRevealSig);
+    }
+
+    /// Re-encrypts a forged identity block X with the exchange's real keys
+    /// (so the MAC verifies) and delivers it.
+    fn deliver_forged_identity(run: &mut Run, x: &[u8]) -> AkeOutput {
+        let AuthState::AwaitingSig(bob) = &run.bob else {
+            panic!()
+        };
+        let mut enc = x.to_vec();
+        apply_aes128_ctr(&bob.keys.c, [0; 8], &mut enc);
+        let mac = hmac_sha256_160(&bob.keys.m2, &encrypted_signature_mac_input(&enc));
+        let d = body(&run.reveal);
+        let MessageBody::RevealSignature(r) = d.message.body else {
+            panic!()
+        };
+        let forged = EncodedMessage {
+            header: d.message.header,
+            body: MessageBody::RevealSignature(RevealSignature {
+                revealed_key: r.revealed_key,
+                encrypted_signature: &enc,
+                mac,
+            }),
+        }
+        .encode()
+        .unwrap();
+        deliver_reveal(run, &forged)
+    }
+
+    fn real_identity_block(run: &Run) -> Vec<u8> {
+        let AuthState::AwaitingSig(bob) = &run.bob else {
+            panic!()
+        };
+        let d = body(&run.reveal);
+        let MessageBody::RevealSignature(r) = d.message.body else {
+            panic!()
+        };
+        let mut x = r.encrypted_signature.to_vec();
+        apply_aes128_ctr(&bob.keys.c, [0; 8], &mut x);
+        x
+    }
+
+    #[test]
+    fn good_mac_but_bad_dsa_signature_is_rejected_and_msgstate_unchanged() {
+        let mut run = run_to_reveal();
+        let mut x = real_identity_block(&run);
+        let n = x.len();
+        x[n - 1] ^= 1; // s
+        let out = deliver_forged_identity(&mut run, &x);
+        assert_eq!(out.failure, Some(AkeFailure::BadSignature));
+        assert_eq!(run.alice.name(), AuthStateName::AwaitingRevealSig);
+        let genuine = run.reveal.clone();
+        assert!(deliver_reveal(&mut run, &genuine).success.is_some());
+    }
+
+    #[test]
+    fn signature_length_other_than_40_pubkey_type_not_0_or_keyid_0_is_rejected() {
+        let run0 = run_to_reveal();
+        let x = real_identity_block(&run0);
+        let n = x.len();
+        let mut cases = Vec::new();
+        cases.push(x[..n - 1].to_vec()); // 39-byte signature
+        let mut longer = x.clone();
+        longer.push(0);
+        cases.push(longer); // 41
+        let mut typed = x.clone();
+        typed[1] = 1; // pubkey type 1
+        cases.push(typed);
+        let mut keyid0 = x.clone();
+        keyid0[n - 44..n - 40].copy_from_slice(&[0, 0, 0, 0]);
+        cases.push(keyid0);
+        for forged in cases {
+            let mut run = run_to_reveal();
+            let out = deliver_forged_identity(&mut run, &forged);
+            assert_eq!(out.failure, Some(AkeFailure::BadIdentity));
+            assert_eq!(run.alice.name(), AuthStateName::AwaitingRevealSig);
+        }
+    }
+
+    #[test]
+    fn dsa_key_with_a_16_kbit_p_or_degenerate_parts_is_rejected_cheaply() {
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let big_p = vec![0xffu8; 2048];
+        for (p, q, g, y) in [
+            (&big_p[..], &[0x80u8; 20][..], &[2u8][..], &[3u8][..]),
+            (&[0xc5u8; 128][..], &[][..], &[2u8][..], &[3u8][..]),
+            (
+                &[0xc5u8; 128][..],
+                &[0x80u8; 20][..],
+                &[1u8][..],
+                &[3u8][..],
+            ),
+            (&[0xc5u8; 128][..], &[0x80u8; 20][..], &[2u8][..], &[][..]),
+        ] {
+            let key = otr_wire::DsaPublicKey {
+                p: Mpi::trimmed(p),
+                q: Mpi::trimmed(q),
+                g: Mpi::trimmed(g),
+                y: Mpi::trimmed(y),
+            };
+            let mut x = key.to_bytes();
+            x.extend(AKE_KEYID.to_be_bytes());
+            let mut sig = [0u8; 40];
+            rng.fill_bytes(&mut sig);
+            x.extend(sig);
+            let mut run = run_to_reveal();
+            let start = std::time::Instant::now();
+            let out = deliver_forged_identity(&mut run, &x);
+            assert_eq!(out.failure, Some(AkeFailure::BadIdentity));
+            assert!(start.elapsed() < std::time::Duration::from_secs(1));
+        }
+    }
+
+    #[test]
+    fn identical_duplicate_dh_key_resends_the_reveal_signature_and_another_is_ignored() {
+        let (alice_key, bob_key) = keys();
+        let mut rng = ChaCha20Rng::seed_from_u64(12);
+        let mut bob = AuthState::None;
+        let commit = decode(&bob.start(AkeEnv {
+            our_key: bob_key,
+            rng: &mut rng,
+            header: header(0x200, 0),
+        }));
+        let MessageBody::DhCommit(c) = body(&commit).message.body else {
+            panic!()
+        };
+        let mut alice = AuthState::None;
+        let k1 = decode(
+            &alice
+                .handle_commit(
+                    AkeEnv {
+                        our_key: alice_key,
+                        rng: &mut rng,
+                        header: header(0x100, 0x200),
+                    },
+                    &c,
+                )
+                .reply
+                .unwrap(),
+        );
+        let MessageBody::DhKey(k) = body(&k1).message.body else {
+            panic!()
+        };
+        let first = bob
+            .handle_dh_key(
+                AkeEnv {
+                    our_key: bob_key,
+                    rng: &mut rng,
+                    header: header(0x200, 0x100),
+                },
+                &k,
+            )
+            .reply
+            .unwrap();
+        let again = bob
+            .handle_dh_key(
+                AkeEnv {
+                    our_key: bob_key,
+                    rng: &mut rng,
+                    header: header(0x200, 0x100),
+                },
+                &k,
+            )
+            .reply
+            .unwrap();
+        assert_eq!(first, again);
+        let other = DhKey {
+            gy: Mpi::trimmed(&[5]),
+        };
+        let out = bob.handle_dh_key(
+            AkeEnv {
+                our_key: bob_key,
+                rng: &mut rng,
+                header: header(0x200, 0x100),
+            },
+            &other,
+        );
+        assert!(out.reply.is_none() && out.failure.is_none());
+        assert_eq!(bob.name(), AuthStateName::AwaitingSig);
+    }
+
+    #[test]
+    fn commit_collision_higher_hash_wins() {
+        let (alice_key, bob_key) = keys();
+        let mut rng = ChaCha20Rng::seed_from_u64(13);
+        let mut a = AuthState::None;
+        let mut b = AuthState::None;
+        let ca = decode(&a.start(AkeEnv {
+            our_key: alice_key,
+            rng: &mut rng,
+            header: header(0x100, 0),
+        }));
+        let cb = decode(&b.start(AkeEnv {
+            our_key: bob_key,
+            rng: &mut rng,
+            header: header(0x200, 0),
+        }));
+        let MessageBody::DhCommit(ca_m) = body(&ca).message.body else {
+            panic!()
+        };
+        let MessageBody::DhCommit(cb_m) = body(&cb).message.body else {
+            panic!()
+        };
+        let a_out = a.handle_commit(
+            AkeEnv {
+                our_key: alice_key,
+                rng: &mut rng,
+                header: header(0x100, 0x200),
+            },
+            &cb_m,
+        );
+        let b_out = b.handle_commit(
+            AkeEnv {
+                our_key: bob_key,
+                rng: &mut rng,
+                header: header(0x200, 0x100),
+            },
+            &ca_m,
+        );
+        let a_wins = ca_m.hashed_gx > cb_m.hashed_gx;
+        assert_eq!(a.name() == AuthStateName::AwaitingDhKey, a_wins);
+        assert_eq!(b.name() == AuthStateName::AwaitingDhKey, !a_wins);
+        // The winner resends its commit; the loser answers with a D-H Key.
+        let (winner_reply, loser_reply) = if a_wins {
+            (a_out, b_out)
+        } else {
+            (b_out, a_out)
+        };
+        assert_eq!(
+            decode(&winner_reply.reply.unwrap()),
+            if a_wins { ca } else { cb }
+        );
+        let loser = decode(&loser_reply.reply.unwrap());
+        assert!(matches!(body(&loser).message.body, MessageBody::DhKey(_)));
+    }
+
+    #[test]
+    fn committed_gx_out_of_range_is_rejected_at_the_reveal_and_authstate_unchanged() {
+        let (alice_key, _) = keys();
+        let p = otr_smp::group::MODULUS;
+        let minus = |k: u64| {
+            otr_smp::group::minimal_be_bytes(&p.wrapping_sub(&crypto_bigint::U1536::from_u64(k)))
+        };
+        let mut two_pow_2000 = vec![1u8];
+        two_pow_2000.extend([0u8; 250]);
+        let mut p_plus_1 = vec![1u8];
+        p_plus_1.extend([0u8; 192]); // 2^1536 > p + 1
+        for bad in [vec![], vec![1], minus(1), minus(0), p_plus_1, two_pow_2000] {
+            let mut rng = ChaCha20Rng::seed_from_u64(21);
+            let r = [9u8; 16];
+            let gx_mpi = mpi_bytes(&bad);
+            let mut enc = gx_mpi.clone();
+            apply_aes128_ctr(&r, [0; 8], &mut enc);
+            let commit = DhCommit {
+                encrypted_gx: &enc,
+                hashed_gx: sha256(&[&gx_mpi]),
+            };
+            let mut alice = AuthState::None;
+            let out = alice.handle_commit(
+                AkeEnv {
+                    our_key: alice_key,
+                    rng: &mut rng,
+                    header: header(0x100, 0x200),
+                },
+                &commit,
+            );
+            assert!(out.reply.is_some());
+            let reveal = RevealSignature {
+                revealed_key: r,
+                encrypted_signature: &[1, 2, 3],
+                mac: [0; 20],
+            };
+            let out = alice.handle_reveal_signature(
+                AkeEnv {
+                    our_key: alice_key,
+                    rng: &mut rng,
+                    header: header(0x100, 0x200),
+                },
+                &reveal,
+                &encrypted_signature_mac_input(&[1, 2, 3]),
+            );
+            assert_eq!(out.failure, Some(AkeFailure::BadDhValue), "{bad:?}");
+            assert_eq!(alice.name(), AuthStateName::AwaitingRevealSig);
+        }
+    }
+}

@@ -382,4 +382,35 @@ mod tests {
         m[ct_byte] ^= 1;
         assert_eq!(receive(&mut bob, &mut rng, &m).unwrap(), b"one");
     }
+
+    #[test]
+    fn counter_with_top_half_zero_is_rejected() {
+        let (mut alice, mut bob, mut rng) = pair();
+        // Forge a correctly MACed message with counter 0 using Alice's keys.
+        let header = Header::V2;
+        let next_dh = alice.our_keys[0].public_bytes();
+        let session = alice.session(1, 0).unwrap();
+        let (aes, mac_key) = (session.send_aes, session.send_mac);
+        let mut encrypted = Payload::encode(b"zero", &[]).unwrap();
+        apply_aes128_ctr(&aes, [0; 8], &mut encrypted);
+        let m = DataMessage {
+            flags: DataFlags::NONE,
+            sender_keyid: alice.our_keyid - 1,
+            recipient_keyid: alice.their_keyid,
+            next_dh: Mpi::trimmed(&next_dh),
+            counter: [0; 8],
+            encrypted: &encrypted,
+            mac: [0; 20],
+            old_mac_keys: &[],
+        };
+        let bytes = m
+            .encode_with_mac(&header, |c| hmac_sha1(&mac_key, c))
+            .unwrap();
+        let ids = (bob.our_keyid(), bob.their_keyid());
+        assert_eq!(
+            receive(&mut bob, &mut rng, &bytes),
+            Err(DataRejection::StaleCounter)
+        );
+        assert_eq!((bob.our_keyid(), bob.their_keyid()), ids);
+    }
 }
