@@ -33,6 +33,8 @@ pub struct SessionConfig {
     pub max_instances: usize,
     /// The account name shown in our query message's explanation.
     pub account_name: String,
+    /// The longest SMP question accepted from the buddy (longer ones abort SMP).
+    pub max_smp_question_len: usize,
 }
 
 impl Default for SessionConfig {
@@ -49,6 +51,7 @@ impl Default for SessionConfig {
             master_commit_lifetime: Duration::from_secs(60),
             max_instances: 16,
             account_name: String::new(),
+            max_smp_question_len: 8 * 1024,
         }
     }
 }

@@ -4,6 +4,8 @@
 
 use otr_wire::{Fingerprint, Header, InstanceTag, ProtocolVersion};
 
+use otr_smp::SmpEngine;
+
 use crate::ake::{AuthState, AuthStateName};
 use crate::ake_keys::SecureSessionId;
 use crate::clock::Timestamp;
@@ -29,6 +31,7 @@ pub(crate) struct Encrypted {
     pub ssid: SecureSessionId,
     pub first_half_bold: bool,
     pub fingerprint: Fingerprint,
+    pub smp: SmpEngine,
 }
 
 pub(crate) enum MsgState {

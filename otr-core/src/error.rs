@@ -28,6 +28,9 @@ pub enum SessionError {
     /// The message could not be encoded (too large for a TLV or fragment count).
     #[error("the message could not be encoded: {0}")]
     Encoding(#[from] otr_wire::EncodeError),
+    /// No SMP request from the buddy is waiting for an answer.
+    #[error("no SMP request from the buddy is waiting for an answer")]
+    NoSmpRequest,
     /// OTR is disabled by the policy.
     #[error("the policy allows no OTR version")]
     OtrDisabled,

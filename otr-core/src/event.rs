@@ -130,8 +130,71 @@ pub enum Event {
         /// The 32-byte key.
         key: ExtraKey,
     },
-    /// An SMP message arrived that this build does not handle; it was aborted.
-    SmpAborted,
+    /// Socialist Millionaires' Protocol progress.
+    Smp(SmpProgress),
+    /// A fingerprint's trust changed (SMP result): persist it (libotr's
+    /// fingerprints file).
+    TrustChanged {
+        /// The buddy key.
+        fingerprint: Fingerprint,
+        /// The new trust level (empty = untrusted).
+        trust: String,
+    },
+}
+
+/// What happened in the Socialist Millionaires' Protocol (libotr's SMP events).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SmpProgress {
+    /// The buddy started SMP: ask the user for the shared secret (with the
+    /// buddy's question, if any — untrusted text), then call
+    /// `Session::answer_smp`.
+    AskForSecret {
+        /// The buddy's question (SMP with a question, TLV 7).
+        question: Option<Vec<u8>>,
+    },
+    /// Our SMP request was answered; the last step is under way.
+    InProgress,
+    /// Both users entered the same secret: the buddy's key is authenticated.
+    Succeeded,
+    /// The secrets differ.
+    Failed,
+    /// The SMP was aborted (by either side, or because the private
+    /// conversation ended or was re-keyed).
+    Aborted,
+    /// A proof or range check failed: the buddy (or someone in the middle)
+    /// cheated. SMP was reset and an abort sent.
+    Cheated,
+    /// An SMP message arrived out of order; SMP was reset and an abort sent.
+    Error,
+}
+
+impl SmpProgress {
+    /// libotr's SMP event name.
+    #[must_use]
+    pub fn libotr_name(&self) -> &'static str {
+        match self {
+            Self::AskForSecret { question: None } => "ASK_FOR_SECRET",
+            Self::AskForSecret { question: Some(_) } => "ASK_FOR_ANSWER",
+            Self::InProgress => "IN_PROGRESS",
+            Self::Succeeded => "SUCCESS",
+            Self::Failed => "FAILURE",
+            Self::Aborted => "ABORT",
+            Self::Cheated => "CHEATED",
+            Self::Error => "ERROR",
+        }
+    }
+
+    /// libotr's progress percentage.
+    #[must_use]
+    pub fn percent(&self) -> u8 {
+        match self {
+            Self::AskForSecret { .. } => 25,
+            Self::InProgress => 60,
+            Self::Succeeded | Self::Failed => 100,
+            _ => 0,
+        }
+    }
 }
 
 impl Event {
@@ -164,7 +227,8 @@ impl Event {
             Self::ReceivedForOtherInstance => "RCVDMSG_FOR_OTHER_INSTANCE",
             Self::FragmentLimitExceeded => "FRAGMENT_LIMIT_EXCEEDED",
             Self::ExtraSymmetricKey { .. } => "EXTRA_SYMMETRIC_KEY",
-            Self::SmpAborted => "SMP_ABORTED",
+            Self::Smp(_) => "SMP",
+            Self::TrustChanged { .. } => "TRUST_CHANGED",
         }
     }
 }
@@ -200,6 +264,12 @@ impl fmt::Debug for Event {
                 .debug_struct("HeldMessagesBlocked")
                 .field("count", count)
                 .field("fingerprint", fingerprint)
+                .finish(),
+            Self::Smp(p) => f.debug_tuple("Smp").field(p).finish(),
+            Self::TrustChanged { fingerprint, trust } => f
+                .debug_struct("TrustChanged")
+                .field("fingerprint", fingerprint)
+                .field("trust", trust)
                 .finish(),
             Self::HeldMessagesExpired { count } => f
                 .debug_struct("HeldMessagesExpired")

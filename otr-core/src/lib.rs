@@ -51,6 +51,53 @@
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Many buddies: the [`Manager`]
+//!
+//! A [`Manager`] is one account talking to many buddies: it creates a
+//! [`Session`] per buddy id on first use, bounds how many live at once, and
+//! queues every action as a [`ManagerAction`] `(buddy, instance, action)` for
+//! the host to drain ([`Manager::poll_action`], [`Manager::drain_actions`]).
+//! The [`manager`] module documents the loop with a two-manager example.
+//!
+//! # Parity with the C# library
+//!
+//! Every call and event of the C# OTR library (its `OTRSessionManager`), and
+//! what does the same here. Calls on a [`Session`] that the manager does not
+//! wrap go through [`Manager::with_session`], which queues their actions.
+//!
+//! | C# call or event | our API |
+//! |---|---|
+//! | `OTRSessionManager(my_id)` with an event handler | [`Manager::new`] with [`ManagerConfig::new`]; no handler: the host drains the queue ([`Manager::poll_action`], [`Manager::drain_actions`]) |
+//! | `CreateOTRSession(buddy, [P, Q, G, X], debug)` | [`Manager::session_mut`] (sessions are also created on first use); the key from P, Q, G, X: [`identity::DsaComponents::from_hex`] then [`identity::DsaSigningKey::from_dsa_components`], given to [`Manager::new`]; debug: see DEBUG |
+//! | `RequestOTRSession(buddy, version)` | [`Manager::request_session`] (`Some(version)` offers that version only, `None` the policy's) |
+//! | `GetSupportedOTRVersionList()` | [`Manager::supported_versions`] |
+//! | `ProcessOTRMessage(buddy, text)` | [`Manager::handle_input`] |
+//! | `EncryptMessage(buddy, text)` | [`Manager::send_message`] |
+//! | `EncryptMessage(buddy, text, pad_length)` | [`Manager::send_message_with`] with [`SendOptions`]`::padding` (also `instance`, `tlvs`) |
+//! | `EncryptMessage(buddy, text, start_smp)` | [`Manager::send_message`], then Session::start_smp through [`Manager::with_session`] |
+//! | `EncryptFragments(buddy, text, fragment_length)` | [`Manager::send_fragments`] (one message; the standing limit is [`SessionConfig::max_message_size`]) |
+//! | `CloseSession(buddy)` | [`Manager::close_session`] |
+//! | `CloseAllSessions()` | [`Manager::close_all_sessions`] |
+//! | `GetSessionMessageState(buddy)` | [`Manager::message_state`] (every instance: [`Session::instances`]) |
+//! | `GetSessionDSAHexParams` (P, Q, G, X) | [`Manager::dsa_components`], in hex with [`identity::DsaComponents::p_hex`] and its siblings |
+//! | `GetSessionDSAFingerPrint` | [`Manager::our_fingerprint`] ([`otr_wire::Fingerprint::to_human`] for display) |
+//! | `GetMyBuddyFingerPrint` | [`Manager::buddy_fingerprint`]; trust: [`Manager::set_trust`], [`Manager::known_fingerprints`], libotr's file with [`Manager::load_fingerprints`] / [`Manager::fingerprints_file`] |
+//! | `RequestExtraKeyUse` + `GetExtraSymmetricKey` | [`Manager::extra_symmetric_key`]: returns the key and queues the TLV 8 message |
+//! | `SendHeartBeat` | [`Manager::send_heartbeat`] |
+//! | `StartSMP` | Session::start_smp or Session::start_smp_with_question, through [`Manager::with_session`] |
+//! | `SetSMPUserSecret` / `GetSMPUserSecret` | the secret passed to Session::start_smp or Session::answer_smp (the buddy's request arrives as Event::Smp(..)) |
+//! | `SetSMPFragLength` / `GetSMPFragLength` | SessionConfig::smp_max_message_size (in [`ManagerConfig::session`] or per buddy with [`Manager::set_buddy_config`]) |
+//! | `AbortSMP` | Session::abort_smp, through [`Manager::with_session`] |
+//! | event ERROR (fatal or not) | typed events: [`Event::PeerError`] (the buddy's error text), [`Event::ReceivedUnreadable`], [`Event::ReceivedMalformed`], [`Event::ReceivedNotInPrivate`], [`Event::SetupError`], [`Event::EncryptionError`], …; host misuse is an `Err` ([`ManagerError`], [`SessionError`]) with a message saying what to do |
+//! | event DEBUG | none: the engine logs nothing (and never a secret); [`Event::name`] gives libotr's event names for the host's own log |
+//! | event MESSAGE (+ old MAC keys) | [`Action::Deliver`]: [`ReceivedMessage`] `text`, `tlvs`, `encrypted`, and the revealed MAC keys in `ReceivedMessage::revealed_mac_keys` |
+//! | event EXTRA_KEY_REQUEST | [`Event::ExtraSymmetricKey`] (use, use data, the 32-byte key) |
+//! | event SEND | [`Action::Send`] (one per fragment, in order) |
+//! | event READY | [`Event::GoneSecure`] with [`SecureInfo`] (fingerprint, SSID and its bold half, version, instance); [`Event::StillSecure`] on a refresh |
+//! | event CLOSED | [`Event::ConversationEndedByPeer`] (the buddy ended), [`Event::GoneInsecure`] (we ended) |
+//! | event HEART_BEAT | [`Event::HeartbeatReceived`], [`Event::HeartbeatSent`] |
+//! | event SMP_MESSAGE (SUCCEEDED, FAILED, ABORT) | Event::Smp(..) (asked for the secret, in progress, succeeded, failed, aborted, cheated) |
 
 #![forbid(unsafe_code)]
 
@@ -67,6 +114,7 @@ pub mod event;
 mod held;
 pub mod identity;
 mod mac;
+pub mod manager;
 pub mod policy;
 mod ratchet;
 mod reassembly;
@@ -82,6 +130,7 @@ pub use config::SessionConfig;
 pub use context::MessageState;
 pub use error::SessionError;
 pub use event::{Event, ExtraKey, SecureInfo, SetupFailure, UnreadableReason};
+pub use manager::{Manager, ManagerAction, ManagerConfig, ManagerError};
 pub use otr_wire;
 pub use policy::Policy;
 pub use session::{SendOptions, Session};

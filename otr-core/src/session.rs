@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use otr_smp::{SmpEngine, SmpEvent, SmpInput, SmpMessageKind, SmpOutput, SmpRole, SmpSecret};
 use otr_wire::tlv::tlv_type;
 use otr_wire::{
     DataFlags, DataMessage, EncodedMessage, Envelope, Fingerprint, Fragment, Header, InstanceTag,
@@ -14,6 +15,7 @@ use otr_wire::{
     classify, fragment, message::peek_header, query, whitespace,
 };
 use rand_core::CryptoRng;
+use zeroize::Zeroizing;
 
 use crate::action::{Action, ReceivedMessage, ReceivedTlv};
 use crate::ake::{AkeEnv, AkeFailure, AkeOutput, AkeSuccess, AuthState};
@@ -21,7 +23,7 @@ use crate::clock::{Clock, Timestamp};
 use crate::config::SessionConfig;
 use crate::context::{Context, Encrypted, MessageState, MsgState};
 use crate::error::SessionError;
-use crate::event::{Event, ExtraKey, SecureInfo, SetupFailure, UnreadableReason};
+use crate::event::{Event, ExtraKey, SecureInfo, SetupFailure, SmpProgress, UnreadableReason};
 use crate::held::HeldMessages;
 use crate::identity::DsaSigningKey;
 use crate::policy::Policy;
@@ -49,6 +51,13 @@ enum Offer {
     Accepted,
 }
 
+/// A host request to the SMP engine.
+enum SmpCall<'a> {
+    Start { question: Option<&'a [u8]> },
+    Answer,
+    Abort,
+}
+
 /// Options for an outgoing message.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -74,6 +83,7 @@ pub struct Session {
     offer: Offer,
     known: BTreeMap<Fingerprint, String>,
     last_authenticated: Option<Fingerprint>,
+    smp_secret: Option<Zeroizing<Vec<u8>>>,
 }
 
 impl core::fmt::Debug for Session {
@@ -147,6 +157,7 @@ impl Session {
             offer: Offer::NotSent,
             known: BTreeMap::new(),
             last_authenticated: None,
+            smp_secret: None,
         }
     }
 
@@ -416,6 +427,125 @@ impl Session {
         Ok((ExtraKey(key), out))
     }
 
+    /// Starts the Socialist Millionaires' Protocol with the best (or given)
+    /// instance: both users enter the same `secret` to authenticate each other.
+    ///
+    /// # Errors
+    /// [`SessionError::NotPrivate`] when the instance is not ENCRYPTED.
+    pub fn start_smp(
+        &mut self,
+        instance: Option<InstanceTag>,
+        secret: &[u8],
+    ) -> Result<Vec<Action>, SessionError> {
+        self.smp_action(instance, SmpCall::Start { question: None }, secret)
+    }
+
+    /// Starts SMP with a question the buddy sees (TLV 7).
+    ///
+    /// # Errors
+    /// [`SessionError::NotPrivate`], or [`SessionError::NulInMessage`] for a
+    /// question containing NUL.
+    pub fn start_smp_with_question(
+        &mut self,
+        instance: Option<InstanceTag>,
+        question: &[u8],
+        secret: &[u8],
+    ) -> Result<Vec<Action>, SessionError> {
+        if question.contains(&0) {
+            return Err(SessionError::NulInMessage);
+        }
+        self.smp_action(
+            instance,
+            SmpCall::Start {
+                question: Some(question),
+            },
+            secret,
+        )
+    }
+
+    /// Answers the buddy's SMP request with our secret.
+    ///
+    /// # Errors
+    /// [`SessionError::NotPrivate`], or [`SessionError::NoSmpRequest`] when no
+    /// request is waiting for an answer.
+    pub fn answer_smp(
+        &mut self,
+        instance: Option<InstanceTag>,
+        secret: &[u8],
+    ) -> Result<Vec<Action>, SessionError> {
+        self.smp_action(instance, SmpCall::Answer, secret)
+    }
+
+    /// Aborts SMP (sends TLV 6).
+    ///
+    /// # Errors
+    /// [`SessionError::NotPrivate`] when the instance is not ENCRYPTED.
+    pub fn abort_smp(
+        &mut self,
+        instance: Option<InstanceTag>,
+    ) -> Result<Vec<Action>, SessionError> {
+        self.smp_action(instance, SmpCall::Abort, b"")
+    }
+
+    /// Stores a secret for SMP (the C# library's SetSMPUserSecret).
+    pub fn set_smp_secret(&mut self, secret: Option<&[u8]>) {
+        self.smp_secret = secret.map(|s| Zeroizing::new(s.to_vec()));
+    }
+
+    /// The stored SMP secret (GetSMPUserSecret).
+    #[must_use]
+    pub fn smp_secret(&self) -> Option<&[u8]> {
+        self.smp_secret.as_deref().map(Vec::as_slice)
+    }
+
+    fn smp_action(
+        &mut self,
+        instance: Option<InstanceTag>,
+        call: SmpCall<'_>,
+        secret: &[u8],
+    ) -> Result<Vec<Action>, SessionError> {
+        let target = match instance {
+            Some(tag) => Target::Child(tag),
+            None => self.best_target(),
+        };
+        let our_fp = *self.identity.verifying_key().fingerprint().as_bytes();
+        let mut out = Vec::new();
+        let (master, children, mut parts) = self.split_env();
+        let ctx = match target {
+            Target::Master => master,
+            Target::Child(tag) => children
+                .get_mut(&tag)
+                .ok_or(SessionError::UnknownInstance(tag.get()))?,
+        };
+        let Some(encrypted) = ctx.encrypted() else {
+            return Err(SessionError::NotPrivate);
+        };
+        let their_fp = *encrypted.fingerprint.as_bytes();
+        let ssid = encrypted.ssid.0;
+        let output = match call {
+            SmpCall::Start { question } => {
+                let x = SmpSecret::derive(&our_fp, &their_fp, &ssid, secret);
+                match question {
+                    None => encrypted.smp.start(&x, &mut *parts.rng),
+                    Some(q) => encrypted
+                        .smp
+                        .start_with_question(q, &x, &mut *parts.rng)
+                        .map_err(|_| SessionError::NulInMessage)?,
+                }
+            }
+            SmpCall::Answer => {
+                let x = SmpSecret::derive(&their_fp, &our_fp, &ssid, secret);
+                encrypted
+                    .smp
+                    .respond(&x, &mut *parts.rng)
+                    .map_err(|_| SessionError::NoSmpRequest)?
+            }
+            SmpCall::Abort => encrypted.smp.abort(),
+        };
+        parts.send_smp(ctx, output, false, &mut out);
+        Ok(out)
+    }
+
     /// Sends a heartbeat (an empty, IGNORE_UNREADABLE data message) now.
     ///
     /// # Errors
@@ -538,15 +668,16 @@ impl Session {
     }
 
     fn instance_state(&self, ctx: &Context) -> InstanceState {
-        let (version, ssid, first_half_bold, fingerprint) = match &ctx.msg {
+        let (version, ssid, first_half_bold, fingerprint, smp) = match &ctx.msg {
             MsgState::Encrypted(e) => (
                 Some(e.version),
                 Some(e.ssid),
                 Some(e.first_half_bold),
                 Some(e.fingerprint),
+                Some(e.smp.state_name().as_str()),
             ),
-            MsgState::Finished(v) => (Some(*v), None, None, None),
-            MsgState::Plaintext => (None, None, None, None),
+            MsgState::Finished(v) => (Some(*v), None, None, None, None),
+            MsgState::Plaintext => (None, None, None, None, None),
         };
         InstanceState {
             instance: ctx.their_tag,
@@ -558,6 +689,11 @@ impl Session {
             fingerprint,
             trust: fingerprint.and_then(|f| self.known.get(&f).cloned()),
             auth_state: ctx.auth_name(),
+            smp_state: smp,
+            smp_awaiting_answer: match &ctx.msg {
+                MsgState::Encrypted(e) => e.smp.is_awaiting_answer(),
+                _ => false,
+            },
         }
     }
 
@@ -984,6 +1120,8 @@ impl EnvParts<'_> {
             });
         }
         let refresh = matches!(&ctx.msg, MsgState::Encrypted(e) if e.fingerprint == fingerprint);
+        // A completed re-key aborts an SMP in progress: its secret includes the old SSID.
+        let smp_was_running = matches!(&ctx.msg, MsgState::Encrypted(e) if e.smp.is_in_progress() || e.smp.is_awaiting_answer());
         let ratchet = Ratchet::after_ake(
             &mut *self.rng,
             success.our_dh,
@@ -1004,6 +1142,7 @@ impl EnvParts<'_> {
             ssid: success.ssid,
             first_half_bold: success.first_half_bold,
             fingerprint,
+            smp: SmpEngine::new(),
         }));
         out.push(Action::Event {
             instance: ctx.their_tag,
@@ -1013,6 +1152,13 @@ impl EnvParts<'_> {
                 Event::GoneSecure(info)
             },
         });
+        if smp_was_running {
+            self.send_smp(ctx, SmpOutput::default(), true, out);
+            out.push(Action::Event {
+                instance: ctx.their_tag,
+                event: Event::Smp(SmpProgress::Aborted),
+            });
+        }
         let trusted = self.known.get(&fingerprint).is_some_and(|t| !t.is_empty());
         let release = first_contact || trusted || *self.last_authenticated == Some(fingerprint);
         *self.last_authenticated = Some(fingerprint);
@@ -1055,6 +1201,23 @@ impl EnvParts<'_> {
         fragmentable: bool,
         out: &mut Vec<Action>,
     ) {
+        let size = if fragmentable {
+            self.config.max_message_size
+        } else {
+            0
+        };
+        self.send_encrypted_sized(ctx, payload, flags, size, out);
+    }
+
+    /// Encrypts and sends a payload, fragmenting to `max_size` (0 = whole).
+    fn send_encrypted_sized(
+        &mut self,
+        ctx: &mut Context,
+        payload: &[u8],
+        flags: DataFlags,
+        max_size: usize,
+        out: &mut Vec<Action>,
+    ) {
         let our_tag = self.our_tag;
         let Some(encrypted) = ctx.encrypted() else {
             return;
@@ -1072,8 +1235,7 @@ impl EnvParts<'_> {
         match encrypted.ratchet.encrypt(&header, flags, payload) {
             Some(message) => {
                 let mut env = self.env(out);
-                let size = env.config.max_message_size;
-                env.send(ctx, message, size, fragmentable);
+                env.send(ctx, message, max_size, max_size > 0);
             }
             None => out.push(Action::Event {
                 instance: ctx.their_tag,
@@ -1118,6 +1280,148 @@ impl EnvParts<'_> {
             }
             MessageState::Finished => ctx.msg = MsgState::Plaintext,
             MessageState::Plaintext => {}
+        }
+    }
+
+    /// Feeds one received TLV to the SMP engine (non-SMP TLVs are ignored here).
+    fn receive_smp_tlv(&mut self, ctx: &mut Context, raw: &RawTlv<'_>, out: &mut Vec<Action>) {
+        let Some(kind) = SmpMessageKind::from_tlv_type(raw.tlv_type) else {
+            return;
+        };
+        let max_question = self.config.max_smp_question_len;
+        let parsed = Tlv::parse(*raw);
+        let mut mpis: Vec<&[u8]> = Vec::new();
+        let mut question: Option<&[u8]> = None;
+        let malformed = match &parsed {
+            Ok(Tlv::Smp1(m) | Tlv::Smp2(m) | Tlv::Smp3(m) | Tlv::Smp4(m)) => {
+                mpis = m.0.iter().map(otr_wire::Mpi::as_bytes).collect();
+                false
+            }
+            Ok(Tlv::Smp1Question { question: q, body }) => {
+                mpis = body.0.iter().map(otr_wire::Mpi::as_bytes).collect();
+                question = Some(q);
+                q.len() > max_question
+            }
+            Ok(Tlv::SmpAbort) => false,
+            _ => true,
+        };
+        let input: SmpInput<'_, &[u8]> = if malformed {
+            SmpInput::Malformed(kind)
+        } else {
+            match kind {
+                SmpMessageKind::Smp1 | SmpMessageKind::Smp1Q => SmpInput::Smp1 {
+                    question,
+                    mpis: &mpis,
+                },
+                SmpMessageKind::Smp2 => SmpInput::Smp2(&mpis),
+                SmpMessageKind::Smp3 => SmpInput::Smp3(&mpis),
+                SmpMessageKind::Smp4 => SmpInput::Smp4(&mpis),
+                _ => SmpInput::Abort,
+            }
+        };
+        let Some(encrypted) = ctx.encrypted() else {
+            return;
+        };
+        let output = encrypted.smp.receive(input, &mut *self.rng);
+        self.send_smp(ctx, output, false, out);
+    }
+
+    /// Sends what the SMP engine produced (or just an abort) and reports its
+    /// event and any trust change.
+    fn send_smp(
+        &mut self,
+        ctx: &mut Context,
+        output: SmpOutput,
+        abort_only: bool,
+        out: &mut Vec<Action>,
+    ) {
+        let mut payloads = Vec::new();
+        if abort_only {
+            payloads.extend(Payload::encode(b"", &[Tlv::SmpAbort]));
+        }
+        for outgoing in &output.send {
+            let mpis: Vec<otr_wire::Mpi<'_>> = outgoing
+                .mpis
+                .iter()
+                .map(|m| otr_wire::Mpi::trimmed(m))
+                .collect();
+            let body = otr_wire::tlv::SmpMpis(mpis);
+            let tlv = match outgoing.kind {
+                SmpMessageKind::Smp1 => Tlv::Smp1(body),
+                SmpMessageKind::Smp1Q => Tlv::Smp1Question {
+                    question: outgoing.question.as_deref().unwrap_or_default(),
+                    body,
+                },
+                SmpMessageKind::Smp2 => Tlv::Smp2(body),
+                SmpMessageKind::Smp3 => Tlv::Smp3(body),
+                SmpMessageKind::Smp4 => Tlv::Smp4(body),
+                _ => Tlv::SmpAbort,
+            };
+            payloads.extend(Payload::encode(b"", &[tlv]));
+        }
+        let smp_size = match self.config.smp_max_message_size {
+            0 => self.config.max_message_size,
+            n => n,
+        };
+        for payload in payloads {
+            self.send_encrypted_sized(
+                ctx,
+                &payload,
+                DataFlags(DataFlags::IGNORE_UNREADABLE),
+                smp_size,
+                out,
+            );
+        }
+        let Some(event) = output.event else {
+            return;
+        };
+        let fingerprint = match &ctx.msg {
+            MsgState::Encrypted(e) => Some(e.fingerprint),
+            _ => None,
+        };
+        let progress = match &event {
+            SmpEvent::AskForSecret => SmpProgress::AskForSecret { question: None },
+            SmpEvent::AskForAnswer { question } => SmpProgress::AskForSecret {
+                question: Some(question.clone()),
+            },
+            SmpEvent::InProgress => SmpProgress::InProgress,
+            SmpEvent::Succeeded { .. } => SmpProgress::Succeeded,
+            SmpEvent::Failed { .. } => SmpProgress::Failed,
+            SmpEvent::Cheated { .. } => SmpProgress::Cheated,
+            SmpEvent::OutOfOrder { .. } => SmpProgress::Error,
+            _ => SmpProgress::Aborted,
+        };
+        out.push(Action::Event {
+            instance: ctx.their_tag,
+            event: Event::Smp(progress),
+        });
+        // Trust as libotr (decision 12): success sets `smp` — on the responder
+        // only when no question was asked; failure or cheating clears `smp`.
+        let new_trust = match event {
+            SmpEvent::Succeeded {
+                role,
+                with_question,
+            } => (role == SmpRole::Initiator || !with_question).then_some("smp"),
+            SmpEvent::Failed { .. } | SmpEvent::Cheated { .. } => Some(""),
+            _ => None,
+        };
+        if let (Some(trust), Some(fp)) = (new_trust, fingerprint) {
+            let current = self.known.get(&fp).cloned().unwrap_or_default();
+            let changes = if trust.is_empty() {
+                current == "smp"
+            } else {
+                current != trust
+            };
+            if changes {
+                self.known.insert(fp, trust.to_owned());
+                out.push(Action::Event {
+                    instance: ctx.their_tag,
+                    event: Event::TrustChanged {
+                        fingerprint: fp,
+                        trust: trust.to_owned(),
+                    },
+                });
+            }
         }
     }
 
@@ -1170,7 +1474,6 @@ impl EnvParts<'_> {
         };
         let payload = Payload::decode(&accepted.plaintext);
         let mut disconnected = false;
-        let mut smp_seen = false;
         let mut extra_keys = Vec::new();
         for raw in &payload.tlvs {
             match Tlv::parse(*raw) {
@@ -1178,16 +1481,6 @@ impl EnvParts<'_> {
                 Ok(Tlv::ExtraSymmetricKey { use_id, use_data }) => {
                     extra_keys.push((use_id, use_data.to_vec()));
                 }
-                Ok(
-                    Tlv::Smp1(_)
-                    | Tlv::Smp2(_)
-                    | Tlv::Smp3(_)
-                    | Tlv::Smp4(_)
-                    | Tlv::Smp1Question { .. },
-                ) => {
-                    smp_seen = true;
-                }
-                Err(_) if (2..=5).contains(&raw.tlv_type) || raw.tlv_type == 7 => smp_seen = true,
                 _ => {}
             }
         }
@@ -1232,21 +1525,10 @@ impl EnvParts<'_> {
                 },
             });
         }
-        if smp_seen && !disconnected {
-            // SMP is not driven by this build: abort it so the buddy does not wait.
-            if let Ok(payload) = Payload::encode(b"", &[Tlv::SmpAbort]) {
-                self.send_encrypted(
-                    ctx,
-                    &payload,
-                    DataFlags(DataFlags::IGNORE_UNREADABLE),
-                    true,
-                    out,
-                );
+        if !disconnected {
+            for raw in &payload.tlvs {
+                self.receive_smp_tlv(ctx, raw, out);
             }
-            out.push(Action::Event {
-                instance,
-                event: Event::SmpAborted,
-            });
         }
         if disconnected {
             ctx.msg = MsgState::Finished(version);

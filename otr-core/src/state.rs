@@ -28,4 +28,8 @@ pub struct InstanceState {
     pub trust: Option<String>,
     /// The AKE state.
     pub auth_state: AuthStateName,
+    /// The SMP state while private (`EXPECT1`..`EXPECT4`).
+    pub smp_state: Option<&'static str>,
+    /// Whether the buddy's SMP request waits for our answer.
+    pub smp_awaiting_answer: bool,
 }

@@ -6,6 +6,7 @@
 pub mod driver;
 pub mod fixtures;
 pub mod interop;
+pub mod interop_peers;
 pub mod keys;
 pub mod line_escape;
 pub mod otr_parse;

@@ -9,124 +9,9 @@
     clippy::indexing_slicing
 )]
 
-use std::path::PathBuf;
-
-use otr_tests::driver::{Exchange, PeerProcess, libotr_peer, run};
+use otr_tests::driver::{PeerProcess, libotr_peer, run};
 use otr_tests::interop::skip_or_fail;
-
-struct Peers {
-    ours: PeerProcess,
-    libotr: PeerProcess,
-    dir: TempDir,
-}
-
-impl Peers {
-    /// Moves a peer's clock `secs` seconds ahead of real time.
-    fn set_clock(&self, ours: bool, secs: u64) {
-        let file = if ours {
-            "ours.faketime"
-        } else {
-            "libotr.faketime"
-        };
-        std::fs::write(self.dir.0.join(file), secs.to_string()).unwrap();
-    }
-}
-
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn temp_dir(name: &str) -> TempDir {
-    let dir = std::env::temp_dir().join(format!("otr-interop-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    TempDir(dir)
-}
-
-fn our_peer() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_otr-peer"))
-}
-
-/// Starts both peers: ours as alice, libotr's as bob (each talking to the other).
-fn start(test: &str, ours_args: &[&str], libotr_args: &[&str]) -> Option<Peers> {
-    let Some((libotr, shim)) = libotr_peer() else {
-        skip_or_fail(
-            test,
-            "the libotr peer cannot be built (libotr5-dev / pkg-config missing)",
-        );
-        return None;
-    };
-    let dir = temp_dir(test);
-    let args = |extra: &[&str], account: &str, buddy: &str| -> Vec<String> {
-        extra
-            .iter()
-            .map(|s| (*s).to_owned())
-            .chain([account.to_owned(), "xmpp".to_owned(), buddy.to_owned()])
-            .collect()
-    };
-    let env = vec![
-        ("LD_PRELOAD".to_owned(), shim.display().to_string()),
-        (
-            "OTR_FAKETIME_FILE".to_owned(),
-            dir.0.join("libotr.faketime").display().to_string(),
-        ),
-    ];
-    let our_env = vec![(
-        "OTR_FAKETIME_FILE".to_owned(),
-        dir.0.join("ours.faketime").display().to_string(),
-    )];
-    let ours = PeerProcess::spawn(
-        "ours",
-        &our_peer(),
-        &args(ours_args, "alice@example.org", "bob@example.org"),
-        &our_env,
-    )
-    .unwrap();
-    let libotr = PeerProcess::spawn(
-        "libotr",
-        libotr,
-        &args(libotr_args, "bob@example.org", "alice@example.org"),
-        &env,
-    )
-    .unwrap();
-    Some(Peers { ours, libotr, dir })
-}
-
-fn has(lines: &[String], prefix: &str) -> bool {
-    Exchange::has(lines, prefix)
-}
-
-fn msgs(lines: &[String]) -> Vec<String> {
-    lines
-        .iter()
-        .filter_map(|l| l.strip_prefix("MSG ").map(str::to_owned))
-        .collect()
-}
-
-fn assert_secure(p: &mut Peers, version: &str) {
-    let a = p.ours.state().unwrap();
-    let b = p.libotr.state().unwrap();
-    assert_eq!(a[1], "ENCRYPTED", "ours: {a:?}");
-    assert_eq!(b[1], "ENCRYPTED", "libotr: {b:?}");
-    assert_eq!(a[2], version);
-    assert_eq!(b[2], version);
-    // Same SSID; opposite bold halves; each knows the other's fingerprint.
-    let field = |s: &[String], k: &str| {
-        s.iter()
-            .find_map(|f| f.strip_prefix(k).map(str::to_owned))
-            .unwrap()
-    };
-    assert_eq!(field(&a, "ssid="), field(&b, "ssid="));
-    assert_ne!(field(&a, "ssid_half="), field(&b, "ssid_half="));
-    let our_fpr = p.ours.fingerprint().unwrap();
-    let their_fpr = p.libotr.fingerprint().unwrap();
-    assert_eq!(field(&a, "fpr="), their_fpr);
-    assert_eq!(field(&b, "fpr="), our_fpr);
-}
+use otr_tests::interop_peers::{assert_secure, has, msgs, our_peer, send_all, start, temp_dir};
 
 #[test]
 fn ake_v3_started_by_us() {
@@ -186,14 +71,6 @@ fn three_messages_each_way_with_unicode_newline_tab_and_trailing_space() {
         assert_eq!(msgs(&ex.b), vec![t.to_owned()], "{ex:?}");
         let ex = run(&mut p.libotr, &mut p.ours, &format!("send {t}")).unwrap();
         assert_eq!(msgs(&ex.b), vec![t.to_owned()], "{ex:?}");
-    }
-}
-
-fn send_all(p: &mut Peers, from_us: bool, text: &str) -> Exchange {
-    if from_us {
-        run(&mut p.ours, &mut p.libotr, &format!("send {text}")).unwrap()
-    } else {
-        run(&mut p.libotr, &mut p.ours, &format!("send {text}")).unwrap()
     }
 }
 

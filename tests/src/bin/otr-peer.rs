@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Parser;
+use otr_core::event::SmpProgress;
 use otr_core::identity::DsaSigningKey;
 use otr_core::otr_wire::InstanceTag;
 use otr_core::{Action, Event, MessageState, Session, SessionConfig, Timestamp};
@@ -62,6 +63,9 @@ struct Peer {
     out: std::io::StdoutLock<'static>,
     clock: PeerClock,
     last_timer: Option<Timestamp>,
+    smp_secret: Option<Vec<u8>>,
+    /// Set when an SMP request arrived and `--smp-secret` answers it.
+    auto_answer: Option<Option<InstanceTag>>,
 }
 
 impl Peer {
@@ -110,8 +114,21 @@ impl Peer {
                         }
                     }
                 }
-                Action::Event { event, .. } => self.event(event),
+                Action::Event { event, instance } => {
+                    if matches!(event, Event::Smp(SmpProgress::AskForSecret { .. }))
+                        && self.smp_secret.is_some()
+                    {
+                        self.auto_answer = Some(instance);
+                    }
+                    self.event(event);
+                }
                 _ => {}
+            }
+        }
+        if let (Some(instance), Some(secret)) = (self.auto_answer.take(), self.smp_secret.clone()) {
+            match self.session.answer_smp(instance, &secret) {
+                Ok(actions) => self.actions(actions),
+                Err(e) => self.err(&e.to_string()),
             }
         }
     }
@@ -135,6 +152,22 @@ impl Peer {
                 use_data,
                 key,
             } => self.symkey_line(use_id, key.as_bytes(), &use_data),
+            Event::Smp(progress) => {
+                let n = progress.libotr_name();
+                let pct = progress.percent().to_string();
+                match &progress {
+                    SmpProgress::AskForSecret { question: Some(q) } => {
+                        let q = self.payload(q.as_slice());
+                        self.line(&[b"SMP", n.as_bytes(), pct.as_bytes(), &q]);
+                    }
+                    _ => self.line(&[b"SMP", n.as_bytes(), pct.as_bytes()]),
+                }
+            }
+            Event::TrustChanged { fingerprint, trust } => {
+                if let Err(e) = self.files.remember_fingerprint(fingerprint, &trust) {
+                    self.err(&e);
+                }
+            }
             Event::PeerError(text) | Event::ReceivedUnencrypted(text) => {
                 let p = self.payload(&text);
                 self.line(&[b"EVENT", name.as_bytes(), &p]);
@@ -189,11 +222,7 @@ impl Peer {
             Some(t) if !t.is_empty() => String::from_utf8_lossy(&escape(t.as_bytes())).into_owned(),
             _ => "-".to_owned(),
         };
-        let smp = if st.message_state == MessageState::Encrypted {
-            "EXPECT1"
-        } else {
-            "-"
-        };
+        let smp = st.smp_state.unwrap_or("-");
         let auth = match st.auth_state {
             otr_core::AuthStateName::AwaitingDhKey => "AWAITING_DHKEY",
             otr_core::AuthStateName::AwaitingRevealSig => "AWAITING_REVEALSIG",
@@ -268,8 +297,37 @@ impl Peer {
                     None => self.err("no active fingerprint: the conversation is not private"),
                 }
             }
-            b"smp" | b"smpq" | b"smp-respond" | b"smp-abort" => {
-                self.err("SMP is not supported by this build yet");
+            b"smp" => {
+                let r = self.session.start_smp(None, &arg);
+                self.result(r);
+            }
+            b"smpq" => {
+                // Split at the first literal TAB (before unescaping), then unescape both.
+                let raw = &line[line
+                    .iter()
+                    .position(|&b| b == b' ')
+                    .map_or(line.len(), |i| i + 1)..];
+                match raw.iter().position(|&b| b == b'\t') {
+                    Some(i) => {
+                        let (q, s) = (&raw[..i], &raw[i + 1..]);
+                        let (q, s) = if self.raw {
+                            (q.to_vec(), s.to_vec())
+                        } else {
+                            (unescape(q), unescape(s))
+                        };
+                        let r = self.session.start_smp_with_question(None, &q, &s);
+                        self.result(r);
+                    }
+                    None => self.err("smpq needs a question, a TAB, and the secret"),
+                }
+            }
+            b"smp-respond" => {
+                let r = self.session.answer_smp(None, &arg);
+                self.result(r);
+            }
+            b"smp-abort" => {
+                let r = self.session.abort_smp(None);
+                self.result(r);
             }
             b"quit" => {
                 self.line(&[b"DONE"]);
@@ -283,6 +341,13 @@ impl Peer {
         self.timer();
         self.line(&[b"DONE"]);
         true
+    }
+
+    fn result(&mut self, r: Result<Vec<Action>, otr_core::SessionError>) {
+        match r {
+            Ok(actions) => self.actions(actions),
+            Err(e) => self.err(&e.to_string()),
+        }
     }
 
     fn symkey(&mut self, arg: &[u8]) {
@@ -366,6 +431,8 @@ fn main() {
         out: std::io::stdout().lock(),
         clock,
         last_timer: None,
+        smp_secret: args.smp_secret.map(String::into_bytes),
+        auto_answer: None,
     };
     peer.line(&[concat!("READY otr-peer ", env!("CARGO_PKG_VERSION")).as_bytes()]);
     let stdin = std::io::stdin();

@@ -1,0 +1,733 @@
+//! Many buddies at once: the C# library's `OTRSessionManager`, sans-IO.
+//!
+//! A [`Manager`] is one account (our DSA key, our instance tag, a default
+//! [`SessionConfig`]) talking to many buddies. It keeps one [`Session`] per
+//! buddy, keyed by the host's buddy id (a `String`: the C# library's session
+//! id) and created on first use; each session routes by instance tag itself
+//! (a master context per buddy and a child per buddy instance, as libotr).
+//! Every session draws from the manager's one injected RNG and reads its one
+//! clock, so a manager built with a seeded RNG and a manual clock replays
+//! exactly.
+//!
+//! # The loop
+//!
+//! Nothing is pushed into the host. Every call appends what it caused to an
+//! internal queue as [`ManagerAction`]s — `(buddy, instance, Action)` — in
+//! order, and returns how many it appended. The host drains the queue with
+//! [`Manager::poll_action`] or [`Manager::drain_actions`] after each call (or
+//! after a batch of calls) and carries the actions out:
+//!
+//! - [`Action::Send`]: put the bytes on the wire to `buddy` (one message per
+//!   action; fragments are separate actions, in order);
+//! - [`Action::Deliver`]: show the message to the user;
+//! - [`Action::Event`]: tell the user or the application (gone secure, ended,
+//!   errors, extra key, heartbeat, ...).
+//!
+//! Time passes through [`Manager::poll_timeout`] (the earliest deadline of all
+//! sessions) and [`Manager::handle_timeout`]. While more than
+//! [`ManagerConfig::max_queued_actions`] wait, calls that add actions are
+//! refused with [`ManagerError::QueueFull`]: drain first.
+//!
+//! # Example: Alice and Bob, each with a manager
+//!
+//! ```
+//! use std::sync::Arc;
+//! use otr_core::manager::{Manager, ManagerAction, ManagerConfig};
+//! use otr_core::identity::DsaSigningKey;
+//! use otr_core::otr_wire::InstanceTag;
+//! use otr_core::{Action, Event, ManualClock, MessageState};
+//! use rand_chacha::ChaCha20Rng;
+//! use rand_core::SeedableRng;
+//!
+//! let mut rng = ChaCha20Rng::seed_from_u64(1);
+//! let clock = ManualClock::new();
+//! let mut alice = Manager::new(
+//!     ManagerConfig::new("alice@example.org", "xmpp"),
+//!     Arc::new(DsaSigningKey::generate(&mut rng)?),
+//!     InstanceTag::new(0x1000).unwrap(),
+//!     Box::new(ChaCha20Rng::seed_from_u64(2)),
+//!     clock.clone(),
+//! );
+//! let mut bob = Manager::new(
+//!     ManagerConfig::new("bob@example.org", "xmpp"),
+//!     Arc::new(DsaSigningKey::generate(&mut rng)?),
+//!     InstanceTag::new(0x2000).unwrap(),
+//!     Box::new(ChaCha20Rng::seed_from_u64(3)),
+//!     clock,
+//! );
+//!
+//! // Alice asks Bob for a private conversation (RequestOTRSession).
+//! alice.request_session("bob@example.org", None)?;
+//!
+//! // The host's loop: drain each queue, carry out the actions, until quiet.
+//! let mut shown = Vec::new();
+//! loop {
+//!     let mut moved = false;
+//!     for ManagerAction { action, .. } in alice.drain_actions() {
+//!         if let Action::Send(wire) = action {
+//!             bob.handle_input("alice@example.org", &wire)?; // ProcessOTRMessage
+//!             moved = true;
+//!         }
+//!     }
+//!     for ManagerAction { buddy, action, .. } in bob.drain_actions() {
+//!         match action {
+//!             Action::Send(wire) => {
+//!                 alice.handle_input("bob@example.org", &wire)?;
+//!                 moved = true;
+//!             }
+//!             Action::Deliver { message, .. } => shown.push((buddy, message.text)),
+//!             Action::Event { event: Event::GoneSecure(info), .. } => {
+//!                 println!("private with {buddy}: {}", info.fingerprint.to_human());
+//!             }
+//!             _ => {}
+//!         }
+//!     }
+//!     if !moved {
+//!         break;
+//!     }
+//!     // Once private, Alice says something (EncryptMessage).
+//!     if alice.message_state("bob@example.org") == MessageState::Encrypted && shown.is_empty() {
+//!         alice.send_message("bob@example.org", "hello bob")?;
+//!     }
+//! }
+//! assert_eq!(bob.message_state("alice@example.org"), MessageState::Encrypted);
+//! assert_eq!(shown, vec![("alice@example.org".to_owned(), b"hello bob".to_vec())]);
+//! assert_eq!(alice.buddy_fingerprint("bob@example.org"), Some(bob.our_fingerprint()));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Limits
+//!
+//! At most [`ManagerConfig::max_buddies`] sessions live at once. Creating one
+//! more evicts an idle session — every instance PLAINTEXT and no held messages
+//! (one with an AKE in progress only if there is no other), least recently
+//! used first — keeping its known fingerprints. A private or finished session
+//! is never evicted: the call is refused with [`ManagerError::TooManyBuddies`].
+
+mod action;
+mod config;
+mod error;
+mod shared;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use otr_wire::{Fingerprint, InstanceTag, ProtocolVersion};
+use rand_core::CryptoRng;
+
+pub use action::ManagerAction;
+pub use config::ManagerConfig;
+pub use error::ManagerError;
+use shared::{SharedClock, SharedRng};
+
+use crate::action::Action;
+use crate::ake::AuthStateName;
+use crate::clock::{Clock, Timestamp};
+use crate::config::SessionConfig;
+use crate::context::MessageState;
+use crate::error::SessionError;
+use crate::event::ExtraKey;
+use crate::identity::{
+    DsaComponents, DsaSigningKey, KnownFingerprint, parse_fingerprints, serialize_fingerprints,
+};
+use crate::policy::Policy;
+use crate::session::{SendOptions, Session};
+
+/// A live session and when it was last used (for eviction).
+struct Entry {
+    session: Session,
+    last_used: u64,
+}
+
+/// One account's conversations with many buddies (the C# library's
+/// `OTRSessionManager`), with a pull-based queue of actions.
+pub struct Manager {
+    config: ManagerConfig,
+    identity: Arc<DsaSigningKey>,
+    our_tag: InstanceTag,
+    rng: SharedRng,
+    clock: SharedClock,
+    sessions: BTreeMap<String, Entry>,
+    overrides: BTreeMap<String, SessionConfig>,
+    /// Known fingerprints of buddies without a live session (loaded from a
+    /// file, set by the host, or kept from an evicted or closed session).
+    stored_trust: BTreeMap<String, BTreeMap<Fingerprint, String>>,
+    queue: VecDeque<ManagerAction>,
+    uses: u64,
+}
+
+impl core::fmt::Debug for Manager {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Manager")
+            .field("account", &self.config.account)
+            .field("our_tag", &self.our_tag)
+            .field("sessions", &self.sessions.len())
+            .field("queued", &self.queue.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Manager {
+    /// A manager for one account (the C# `OTRSessionManager(my_id)`).
+    ///
+    /// `identity` is our long-term key (load it with
+    /// [`parse_privkeys`](crate::identity::parse_privkeys) or build it from
+    /// P, Q, G, X with
+    /// [`DsaSigningKey::from_dsa_components`]), `our_tag` our instance tag
+    /// (keep it across runs: libotr's instag file). Every session draws from
+    /// `rng` and reads `clock`.
+    #[must_use]
+    pub fn new(
+        config: ManagerConfig,
+        identity: Arc<DsaSigningKey>,
+        our_tag: InstanceTag,
+        rng: Box<dyn CryptoRng + Send>,
+        clock: impl Clock + Sync + 'static,
+    ) -> Self {
+        Self {
+            config,
+            identity,
+            our_tag,
+            rng: SharedRng::new(rng),
+            clock: SharedClock::new(clock),
+            sessions: BTreeMap::new(),
+            overrides: BTreeMap::new(),
+            stored_trust: BTreeMap::new(),
+            queue: VecDeque::new(),
+            uses: 0,
+        }
+    }
+
+    /// The settings.
+    #[must_use]
+    pub fn config(&self) -> &ManagerConfig {
+        &self.config
+    }
+
+    /// Our instance tag.
+    #[must_use]
+    pub fn our_instance_tag(&self) -> InstanceTag {
+        self.our_tag
+    }
+
+    /// Our fingerprint (the C# `GetSessionDSAFingerPrint`).
+    #[must_use]
+    pub fn our_fingerprint(&self) -> Fingerprint {
+        self.identity.fingerprint()
+    }
+
+    /// Our key's P, Q, G and secret X (the C# `GetSessionDSAHexParams`; hex
+    /// with [`DsaComponents::p_hex`] etc.). Handle with care: X is the private
+    /// key.
+    #[must_use]
+    pub fn dsa_components(&self) -> DsaComponents {
+        self.identity.components()
+    }
+
+    /// The manager's clock, now (to turn [`Manager::poll_timeout`] into a
+    /// delay).
+    #[must_use]
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The protocol versions the default policy allows, newest first (the C#
+    /// `GetSupportedOTRVersionList`).
+    #[must_use]
+    pub fn supported_versions(&self) -> Vec<ProtocolVersion> {
+        let policy = self.config.session.policy;
+        [
+            (Policy::ALLOW_V3, ProtocolVersion::V3),
+            (Policy::ALLOW_V2, ProtocolVersion::V2),
+        ]
+        .into_iter()
+        .filter(|(bit, _)| policy.contains(*bit))
+        .map(|(_, version)| version)
+        .collect()
+    }
+
+    // ---- sessions ----------------------------------------------------------
+
+    /// The session with `buddy`, if there is one.
+    #[must_use]
+    pub fn session(&self, buddy: &str) -> Option<&Session> {
+        self.sessions.get(buddy).map(|e| &e.session)
+    }
+
+    /// The session with `buddy`, created if there is none (the C#
+    /// `CreateOTRSession`).
+    ///
+    /// Actions returned by calls made directly on the session bypass the
+    /// queue; prefer [`Manager::with_session`], which queues them.
+    ///
+    /// # Errors
+    /// [`ManagerError::TooManyBuddies`] when a session must be created and
+    /// none can be evicted.
+    pub fn session_mut(&mut self, buddy: &str) -> Result<&mut Session, ManagerError> {
+        self.entry(buddy)
+    }
+
+    /// Runs `f` on the session with `buddy` (created if needed) and queues the
+    /// actions it returns — for session calls the manager does not wrap (SMP,
+    /// instance-specific extra keys, held messages). Returns how many actions
+    /// were queued.
+    ///
+    /// # Errors
+    /// [`ManagerError::QueueFull`], [`ManagerError::TooManyBuddies`], or what
+    /// `f` returns.
+    pub fn with_session<F>(&mut self, buddy: &str, f: F) -> Result<usize, ManagerError>
+    where
+        F: FnOnce(&mut Session) -> Result<Vec<Action>, SessionError>,
+    {
+        self.check_queue()?;
+        let actions = f(self.entry(buddy)?)?;
+        Ok(self.push(buddy, actions))
+    }
+
+    /// The buddies with a live session, in order.
+    pub fn buddies(&self) -> impl Iterator<Item = &str> {
+        self.sessions.keys().map(String::as_str)
+    }
+
+    /// How many sessions are live.
+    #[must_use]
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// Gives `buddy` its own session settings. A live session takes the
+    /// policy and maximum message size at once; the other settings apply when
+    /// its session is next created (after [`Manager::close_session`]).
+    ///
+    /// # Errors
+    /// [`SessionError::MaxMessageSizeTooSmall`] (nothing is changed).
+    pub fn set_buddy_config(
+        &mut self,
+        buddy: &str,
+        config: SessionConfig,
+    ) -> Result<(), ManagerError> {
+        if let Some(entry) = self.sessions.get_mut(buddy) {
+            entry
+                .session
+                .set_max_message_size(config.max_message_size)?;
+            entry.session.set_policy(config.policy);
+        }
+        self.overrides.insert(buddy.to_owned(), config);
+        Ok(())
+    }
+
+    /// The settings a new session with `buddy` gets.
+    #[must_use]
+    pub fn buddy_config(&self, buddy: &str) -> &SessionConfig {
+        self.overrides.get(buddy).unwrap_or(&self.config.session)
+    }
+
+    // ---- inputs ------------------------------------------------------------
+
+    /// Handles a message received from `buddy` (the C# `ProcessOTRMessage`).
+    /// Returns how many actions were queued.
+    ///
+    /// # Errors
+    /// [`ManagerError::QueueFull`] or [`ManagerError::TooManyBuddies`]; the
+    /// message was not processed.
+    pub fn handle_input(&mut self, buddy: &str, input: &[u8]) -> Result<usize, ManagerError> {
+        self.check_queue()?;
+        let actions = self.entry(buddy)?.handle_input(input);
+        Ok(self.push(buddy, actions))
+    }
+
+    /// Sends a message to `buddy`'s best instance (the C# `EncryptMessage`):
+    /// encrypted when private, held (with a query sent) when encryption is
+    /// required, otherwise plaintext as the policy says.
+    ///
+    /// # Errors
+    /// [`ManagerError::QueueFull`], [`ManagerError::TooManyBuddies`], or the
+    /// session's refusal (NUL in the text, too many held messages).
+    pub fn send_message(
+        &mut self,
+        buddy: &str,
+        text: impl AsRef<[u8]>,
+    ) -> Result<usize, ManagerError> {
+        self.send_message_with(buddy, text, &SendOptions::default())
+    }
+
+    /// Sends a message with options: the instance, a padding length (the C#
+    /// `EncryptMessage(.., pad_length)`), TLVs.
+    ///
+    /// # Errors
+    /// As [`Manager::send_message`], and [`SessionError::UnknownInstance`].
+    pub fn send_message_with(
+        &mut self,
+        buddy: &str,
+        text: impl AsRef<[u8]>,
+        options: &SendOptions,
+    ) -> Result<usize, ManagerError> {
+        self.check_queue()?;
+        let actions = self
+            .entry(buddy)?
+            .send_message_with(text.as_ref(), options)?;
+        Ok(self.push(buddy, actions))
+    }
+
+    /// Sends a message split into fragments of at most `fragment_len` bytes,
+    /// for this message only (the C# `EncryptFragments`).
+    ///
+    /// # Errors
+    /// As [`Manager::send_message`], and
+    /// [`SessionError::MaxMessageSizeTooSmall`] for 1..=37.
+    pub fn send_fragments(
+        &mut self,
+        buddy: &str,
+        text: impl AsRef<[u8]>,
+        fragment_len: usize,
+    ) -> Result<usize, ManagerError> {
+        self.check_queue()?;
+        let session = self.entry(buddy)?;
+        let previous = session.config().max_message_size;
+        session.set_max_message_size(fragment_len)?;
+        let sent = session.send_message(text.as_ref());
+        session.set_max_message_size(previous)?;
+        let actions = sent?;
+        Ok(self.push(buddy, actions))
+    }
+
+    /// Asks `buddy` for a private conversation (the C# `RequestOTRSession`):
+    /// a query offering `version` only, or every version the policy allows.
+    ///
+    /// # Errors
+    /// [`ManagerError::VersionNotAllowed`] when the policy does not allow
+    /// `version`, [`SessionError::OtrDisabled`] when it allows none,
+    /// [`ManagerError::QueueFull`], [`ManagerError::TooManyBuddies`].
+    pub fn request_session(
+        &mut self,
+        buddy: &str,
+        version: Option<ProtocolVersion>,
+    ) -> Result<usize, ManagerError> {
+        self.check_queue()?;
+        let session = self.entry(buddy)?;
+        let policy = session.config().policy;
+        let actions = match version {
+            None => session.send_query(),
+            Some(version) => {
+                let bit = match version {
+                    ProtocolVersion::V2 => Policy::ALLOW_V2,
+                    ProtocolVersion::V3 => Policy::ALLOW_V3,
+                    _ => Policy::NEVER,
+                };
+                if bit == Policy::NEVER || !policy.contains(bit) {
+                    return Err(ManagerError::VersionNotAllowed {
+                        version: version.number(),
+                    });
+                }
+                let versions = Policy::ALLOW_V1 | Policy::ALLOW_V2 | Policy::ALLOW_V3;
+                session.set_policy(policy.without(versions) | bit);
+                let actions = session.send_query();
+                session.set_policy(policy);
+                actions
+            }
+        };
+        if actions.is_empty() {
+            return Err(SessionError::OtrDisabled.into());
+        }
+        Ok(self.push(buddy, actions))
+    }
+
+    /// Ends the private conversation with `buddy` (every instance) and drops
+    /// the session, keeping its known fingerprints (the C# `CloseSession`).
+    /// Returns how many actions were queued (0 when there was no session).
+    pub fn close_session(&mut self, buddy: &str) -> usize {
+        let Some(mut entry) = self.sessions.remove(buddy) else {
+            return 0;
+        };
+        let actions = entry.session.end();
+        self.retire(buddy, &entry.session);
+        self.push(buddy, actions)
+    }
+
+    /// Closes every session (the C# `CloseAllSessions`). Returns how many
+    /// actions were queued.
+    pub fn close_all_sessions(&mut self) -> usize {
+        let buddies: Vec<String> = self.sessions.keys().cloned().collect();
+        buddies.iter().map(|b| self.close_session(b)).sum()
+    }
+
+    /// Uses the extra symmetric key with `buddy`'s best instance (the C#
+    /// `RequestExtraKeyUse` / `GetExtraSymmetricKey`): queues the TLV 8
+    /// message telling the buddy and returns the key, the same one the buddy
+    /// gets in [`Event::ExtraSymmetricKey`](crate::Event::ExtraSymmetricKey).
+    ///
+    /// # Errors
+    /// [`SessionError::NotPrivate`] when there is no private conversation,
+    /// [`ManagerError::QueueFull`].
+    pub fn extra_symmetric_key(
+        &mut self,
+        buddy: &str,
+        use_id: u32,
+        use_data: &[u8],
+    ) -> Result<ExtraKey, ManagerError> {
+        self.check_queue()?;
+        let session = self.existing(buddy)?;
+        let (key, actions) = session.extra_symmetric_key(None, use_id, use_data)?;
+        self.push(buddy, actions);
+        Ok(key)
+    }
+
+    /// Sends a heartbeat to `buddy` now (the C# `SendHeartBeat`).
+    ///
+    /// # Errors
+    /// [`SessionError::NotPrivate`] when there is no private conversation,
+    /// [`ManagerError::QueueFull`].
+    pub fn send_heartbeat(&mut self, buddy: &str) -> Result<usize, ManagerError> {
+        self.check_queue()?;
+        let actions = self.existing(buddy)?.send_heartbeat()?;
+        Ok(self.push(buddy, actions))
+    }
+
+    // ---- state -------------------------------------------------------------
+
+    /// The message state of `buddy`'s best instance (the C#
+    /// `GetSessionMessageState`); PLAINTEXT when there is no session.
+    #[must_use]
+    pub fn message_state(&self, buddy: &str) -> MessageState {
+        self.session(buddy)
+            .map_or(MessageState::Plaintext, |s| s.best_instance().message_state)
+    }
+
+    /// The fingerprint of `buddy`'s key in the private conversation with their
+    /// best instance (the C# `GetMyBuddyFingerPrint`).
+    #[must_use]
+    pub fn buddy_fingerprint(&self, buddy: &str) -> Option<Fingerprint> {
+        self.session(buddy)?.best_instance().fingerprint
+    }
+
+    // ---- trust -------------------------------------------------------------
+
+    /// Records `buddy`'s fingerprint and its trust ("" = untrusted,
+    /// `verified` as libotr), whether or not a session is live.
+    pub fn set_trust(&mut self, buddy: &str, fingerprint: Fingerprint, trust: &str) {
+        match self.sessions.get_mut(buddy) {
+            Some(entry) => entry.session.set_trust(fingerprint, trust),
+            None => {
+                self.stored_trust
+                    .entry(buddy.to_owned())
+                    .or_default()
+                    .insert(fingerprint, trust.to_owned());
+            }
+        }
+    }
+
+    /// `buddy`'s known fingerprints and their trust.
+    #[must_use]
+    pub fn known_fingerprints(&self, buddy: &str) -> BTreeMap<Fingerprint, String> {
+        match self.session(buddy) {
+            Some(session) => session.known_fingerprints().clone(),
+            None => self.stored_trust.get(buddy).cloned().unwrap_or_default(),
+        }
+    }
+
+    /// Loads libotr's fingerprints file: the lines of this manager's account
+    /// and protocol ([`ManagerConfig::account`], [`ManagerConfig::protocol`])
+    /// become known fingerprints (live sessions at once, others when their
+    /// session is created). Returns how many lines were applied.
+    pub fn load_fingerprints(&mut self, file: &[u8]) -> usize {
+        let ours: Vec<KnownFingerprint> = parse_fingerprints(file)
+            .into_iter()
+            .filter(|k| k.account == self.config.account && k.protocol == self.config.protocol)
+            .collect();
+        for known in &ours {
+            self.set_trust(&known.username, known.fingerprint, &known.trust);
+        }
+        ours.len()
+    }
+
+    /// Every known fingerprint of this account as libotr's fingerprints file
+    /// (buddies in order, each buddy's fingerprints in order). A host with
+    /// several accounts concatenates the managers' files.
+    ///
+    /// # Errors
+    /// [`ManagerError::Fingerprints`] when a buddy id, the account or the
+    /// protocol holds a tab, newline or NUL, or a trust holds a newline,
+    /// carriage return or NUL.
+    pub fn fingerprints_file(&self) -> Result<String, ManagerError> {
+        let mut all: BTreeMap<&str, &BTreeMap<Fingerprint, String>> = self
+            .stored_trust
+            .iter()
+            .map(|(buddy, known)| (buddy.as_str(), known))
+            .collect();
+        for (buddy, entry) in &self.sessions {
+            all.insert(buddy, entry.session.known_fingerprints());
+        }
+        let entries: Vec<KnownFingerprint> = all
+            .into_iter()
+            .flat_map(|(buddy, known)| {
+                known
+                    .iter()
+                    .map(move |(fingerprint, trust)| KnownFingerprint {
+                        username: buddy.to_owned(),
+                        account: self.config.account.clone(),
+                        protocol: self.config.protocol.clone(),
+                        fingerprint: *fingerprint,
+                        trust: trust.clone(),
+                    })
+            })
+            .collect();
+        Ok(serialize_fingerprints(&entries)?)
+    }
+
+    // ---- timers ------------------------------------------------------------
+
+    /// When [`Manager::handle_timeout`] is next needed: the earliest deadline
+    /// of all sessions.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Timestamp> {
+        self.sessions
+            .values()
+            .filter_map(|e| e.session.poll_timeout())
+            .min()
+    }
+
+    /// Runs the timers of every session due at `now` and queues what they
+    /// cause. Calling it early does nothing. Returns how many actions were
+    /// queued. (Timers always run, even when the queue is full.)
+    pub fn handle_timeout(&mut self, now: Timestamp) -> usize {
+        let mut caused = Vec::new();
+        for (buddy, entry) in &mut self.sessions {
+            if entry.session.poll_timeout().is_some_and(|t| t <= now) {
+                let actions = entry.session.handle_timeout(now);
+                caused.extend(actions.into_iter().map(|a| ManagerAction::new(buddy, a)));
+            }
+        }
+        let count = caused.len();
+        self.queue.extend(caused);
+        count
+    }
+
+    // ---- the queue ---------------------------------------------------------
+
+    /// The next action for the host, in order.
+    pub fn poll_action(&mut self) -> Option<ManagerAction> {
+        self.queue.pop_front()
+    }
+
+    /// Every waiting action, in order.
+    pub fn drain_actions(&mut self) -> Vec<ManagerAction> {
+        self.queue.drain(..).collect()
+    }
+
+    /// How many actions are waiting.
+    #[must_use]
+    pub fn queued_actions(&self) -> usize {
+        self.queue.len()
+    }
+
+    // ---- internals ---------------------------------------------------------
+
+    fn check_queue(&self) -> Result<(), ManagerError> {
+        let queued = self.queue.len();
+        if queued >= self.config.max_queued_actions {
+            return Err(ManagerError::QueueFull { queued });
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, buddy: &str, actions: Vec<Action>) -> usize {
+        let count = actions.len();
+        self.queue
+            .extend(actions.into_iter().map(|a| ManagerAction::new(buddy, a)));
+        count
+    }
+
+    fn touch(&mut self) -> u64 {
+        self.uses = self.uses.wrapping_add(1);
+        self.uses
+    }
+
+    /// The live session with `buddy` (not created), marked used.
+    fn existing(&mut self, buddy: &str) -> Result<&mut Session, ManagerError> {
+        let now = self.touch();
+        let entry = self
+            .sessions
+            .get_mut(buddy)
+            .ok_or(SessionError::NotPrivate)?;
+        entry.last_used = now;
+        Ok(&mut entry.session)
+    }
+
+    /// The session with `buddy`, created (evicting one if needed), marked used.
+    fn entry(&mut self, buddy: &str) -> Result<&mut Session, ManagerError> {
+        let now = self.touch();
+        if !self.sessions.contains_key(buddy) {
+            if self.sessions.len() >= self.config.max_buddies {
+                self.evict_one()?;
+            }
+            let session = self.new_session(buddy);
+            self.sessions.insert(
+                buddy.to_owned(),
+                Entry {
+                    session,
+                    last_used: now,
+                },
+            );
+        }
+        let limit = self.config.max_buddies;
+        let entry = self
+            .sessions
+            .get_mut(buddy)
+            .ok_or(ManagerError::TooManyBuddies { limit })?;
+        entry.last_used = now;
+        Ok(&mut entry.session)
+    }
+
+    fn new_session(&mut self, buddy: &str) -> Session {
+        let config = self.buddy_config(buddy).clone();
+        let mut session = Session::new(
+            config,
+            Arc::clone(&self.identity),
+            self.our_tag,
+            Box::new(self.rng.clone()),
+            Box::new(self.clock.clone()),
+        );
+        for (fingerprint, trust) in self.stored_trust.remove(buddy).unwrap_or_default() {
+            session.set_trust(fingerprint, &trust);
+        }
+        session
+    }
+
+    /// Keeps what a dropped session knew about its buddy's keys.
+    fn retire(&mut self, buddy: &str, session: &Session) {
+        let known = session.known_fingerprints();
+        if !known.is_empty() {
+            self.stored_trust
+                .entry(buddy.to_owned())
+                .or_default()
+                .extend(known.iter().map(|(f, t)| (*f, t.clone())));
+        }
+    }
+
+    /// Evicts the least recently used idle session (every instance PLAINTEXT,
+    /// nothing held), preferring one with no AKE in progress.
+    fn evict_one(&mut self) -> Result<(), ManagerError> {
+        let victim = self
+            .sessions
+            .iter()
+            .filter_map(|(buddy, entry)| {
+                let instances = entry.session.instances();
+                let idle = entry.session.held_message_count() == 0
+                    && instances
+                        .iter()
+                        .all(|i| i.message_state == MessageState::Plaintext);
+                let in_ake = instances
+                    .iter()
+                    .any(|i| i.auth_state != AuthStateName::None);
+                idle.then_some(((in_ake, entry.last_used), buddy))
+            })
+            .min()
+            .map(|(_, buddy)| buddy.clone());
+        let limit = self.config.max_buddies;
+        let victim = victim.ok_or(ManagerError::TooManyBuddies { limit })?;
+        if let Some(entry) = self.sessions.remove(&victim) {
+            self.retire(&victim, &entry.session);
+        }
+        Ok(())
+    }
+}
