@@ -24,9 +24,10 @@
 //!   errors, extra key, heartbeat, ...).
 //!
 //! Time passes through [`Manager::poll_timeout`] (the earliest deadline of all
-//! sessions) and [`Manager::handle_timeout`]. While more than
-//! [`ManagerConfig::max_queued_actions`] wait, calls that add actions are
-//! refused with [`ManagerError::QueueFull`]: drain first.
+//! sessions) and [`Manager::handle_timeout`]. Once
+//! [`ManagerConfig::max_queued_actions`] are waiting, calls that add actions
+//! are refused with [`ManagerError::QueueFull`] (nothing is processed): drain
+//! first. Closing sessions and timers are never refused.
 //!
 //! # Example: Alice and Bob, each with a manager
 //!
@@ -729,5 +730,17 @@ impl Manager {
             self.retire(&victim, &entry.session);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Manager;
+
+    /// A host may move a manager into a thread or an async task.
+    #[test]
+    fn a_manager_is_send() {
+        fn is_send<T: Send>() {}
+        is_send::<Manager>();
     }
 }

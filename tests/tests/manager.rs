@@ -530,3 +530,32 @@ fn extra_key_heartbeat_and_session_calls_go_through_the_queue() {
     net.pump();
     assert_eq!(net.texts_to(BOB, ALICE), ["padded", "via the session"]);
 }
+
+#[test]
+fn smp_goes_through_with_session_and_its_trust_reaches_the_file() {
+    use otr_core::event::SmpProgress;
+
+    let mut net = Net::new(&[ALICE, BOB]);
+    net.establish(ALICE, BOB);
+    net.get(ALICE)
+        .with_session(BOB, |s| s.start_smp(None, b"our secret"))
+        .unwrap();
+    net.pump();
+    assert!(net.saw(BOB, ALICE, |e| matches!(
+        e,
+        Event::Smp(SmpProgress::AskForSecret { question: None })
+    )));
+    net.get(BOB)
+        .with_session(ALICE, |s| s.answer_smp(None, b"our secret"))
+        .unwrap();
+    net.pump();
+    for (who, about) in [(ALICE, BOB), (BOB, ALICE)] {
+        assert!(net.saw(who, about, |e| matches!(
+            e,
+            Event::Smp(SmpProgress::Succeeded)
+        )));
+    }
+    let bob_hex = net.get(BOB).our_fingerprint().to_hex();
+    let file = net.get(ALICE).fingerprints_file().unwrap();
+    assert_eq!(file, format!("{BOB}\t{ALICE}\txmpp\t{bob_hex}\tsmp\n"));
+}

@@ -1,0 +1,552 @@
+//! Our engine and libotr 4.1.1 side by side, in one run.
+//!
+//! Both parties of a conversation live in one process: for ours, two
+//! [`Session`]s and a FIFO; for libotr, the C program
+//! `tests/libotr-bench/libotr_bench.c`, built once per run with its
+//! `build.sh` and spawned by `iter_custom` (it runs the requested number of
+//! iterations and prints the nanoseconds of the measured part). Without
+//! libotr the run times only ours, after a loud notice.
+//!
+//! Scenarios (see `tests/libotr-bench/README.md`):
+//! - `ake`: one complete v3 AKE from Alice's query until both are private;
+//! - `message_alternating_1k`: one 1 KiB message, sent and received, the
+//!   direction alternating every message (the DH ratchet turns each time);
+//! - `message_oneway_1k`: one 1 KiB message Alice → Bob (no ratchet turn);
+//! - `smp`: one SMP with the right secret, from the start until both
+//!   report success.
+//!
+//! After criterion's own report, a summary prints ours / libotr per scenario
+//! (mean over every timed iteration, warm-up included) against the goals.
+//!
+//! `cargo bench -p otr-core --bench session`
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use otr_core::event::SmpProgress;
+use otr_core::identity::{DsaSigningKey, parse_privkeys};
+use otr_core::otr_wire::InstanceTag;
+use otr_core::{Action, Event, ManualClock, MessageState, Session, SessionConfig};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+
+const MESSAGE_LEN: usize = 1024;
+const SMP_SECRET: &[u8] = b"correct horse battery staple";
+
+// ---------------------------------------------------------------------------
+// Keys
+
+fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/libotr")
+}
+
+/// The fixture key for `name`, or a fresh one when the file is unusable.
+fn key(name: &str, seed: u64) -> Arc<DsaSigningKey> {
+    let path = fixture_dir().join(format!("{name}.key"));
+    if let Ok(bytes) = std::fs::read(&path)
+        && let Ok(entries) = parse_privkeys(&bytes)
+        && let Some(entry) = entries.into_iter().next_back()
+    {
+        return Arc::new(entry.key);
+    }
+    eprintln!(
+        "session bench: {} unusable; generating a key",
+        path.display()
+    );
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    Arc::new(DsaSigningKey::generate(&mut rng).expect("DSA key generation"))
+}
+
+// ---------------------------------------------------------------------------
+// Our two parties
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Side {
+    Alice,
+    Bob,
+}
+
+struct Pair {
+    alice: Session,
+    bob: Session,
+    /// Every message in flight, in the order it was sent (as the C side).
+    wire: VecDeque<(Side, Vec<u8>)>,
+    /// 1 KiB encrypted messages delivered to Alice / Bob.
+    delivered_alice: u64,
+    delivered_bob: u64,
+    /// Whose turn it is in the alternating scenario.
+    next_alternating: Side,
+    /// SMP: Bob was asked for the secret; successes; any other outcome.
+    bob_asked: bool,
+    smp_succeeded_alice: u64,
+    smp_succeeded_bob: u64,
+    smp_other: u64,
+}
+
+impl Pair {
+    fn new(keys: &(Arc<DsaSigningKey>, Arc<DsaSigningKey>), seed: u64) -> Self {
+        let clock = ManualClock::new();
+        let session = |key: &Arc<DsaSigningKey>, tag: u32, seed: u64| {
+            Session::new(
+                SessionConfig::default(),
+                Arc::clone(key),
+                InstanceTag::new(tag).unwrap(),
+                Box::new(ChaCha20Rng::seed_from_u64(seed)),
+                Box::new(clock.clone()),
+            )
+        };
+        Self {
+            alice: session(&keys.0, 0x5e63_b1b0, seed.wrapping_mul(2)),
+            bob: session(&keys.1, 0x63e8_b4b8, seed.wrapping_mul(2) | 1),
+            wire: VecDeque::new(),
+            delivered_alice: 0,
+            delivered_bob: 0,
+            next_alternating: Side::Alice,
+            bob_asked: false,
+            smp_succeeded_alice: 0,
+            smp_succeeded_bob: 0,
+            smp_other: 0,
+        }
+    }
+
+    fn take(&mut self, from: Side, actions: Vec<Action>) {
+        for action in actions {
+            match action {
+                Action::Send(message) => self.wire.push_back((from, message)),
+                Action::Deliver { message, .. }
+                    if message.encrypted && message.text.len() == MESSAGE_LEN =>
+                {
+                    match from {
+                        // `from` produced the actions: it is the receiver.
+                        Side::Alice => self.delivered_alice += 1,
+                        Side::Bob => self.delivered_bob += 1,
+                    }
+                }
+                Action::Event {
+                    event: Event::Smp(progress),
+                    ..
+                } => match progress {
+                    SmpProgress::AskForSecret { .. } => self.bob_asked |= from == Side::Bob,
+                    SmpProgress::Succeeded => match from {
+                        Side::Alice => self.smp_succeeded_alice += 1,
+                        Side::Bob => self.smp_succeeded_bob += 1,
+                    },
+                    SmpProgress::InProgress => {}
+                    _ => self.smp_other += 1,
+                },
+                _ => {}
+            }
+        }
+    }
+
+    /// Delivers everything in flight, and what that causes.
+    fn pump(&mut self) {
+        let mut guard = 0u32;
+        while let Some((from, message)) = self.wire.pop_front() {
+            guard += 1;
+            assert!(guard < 10_000, "message loop does not terminate");
+            match from {
+                Side::Alice => {
+                    let actions = self.bob.handle_input(&message);
+                    self.take(Side::Bob, actions);
+                }
+                Side::Bob => {
+                    let actions = self.alice.handle_input(&message);
+                    self.take(Side::Alice, actions);
+                }
+            }
+        }
+    }
+
+    /// A complete AKE from Alice's query.
+    fn ake(&mut self) {
+        let query = self.alice.send_query();
+        self.take(Side::Alice, query);
+        self.pump();
+    }
+
+    fn assert_encrypted(&self) {
+        assert_eq!(
+            self.alice.best_instance().message_state,
+            MessageState::Encrypted
+        );
+        assert_eq!(
+            self.bob.best_instance().message_state,
+            MessageState::Encrypted
+        );
+    }
+
+    /// One 1 KiB message from `from`, sent and received.
+    fn message(&mut self, from: Side, text: &[u8]) {
+        let session = match from {
+            Side::Alice => &mut self.alice,
+            Side::Bob => &mut self.bob,
+        };
+        let actions = session.send_message(text).unwrap();
+        self.take(from, actions);
+        self.pump();
+    }
+
+    /// One SMP with the right secret, Alice asking, until both succeeded.
+    fn smp(&mut self) {
+        self.bob_asked = false;
+        let actions = self.alice.start_smp(None, SMP_SECRET).unwrap();
+        self.take(Side::Alice, actions);
+        self.pump();
+        assert!(self.bob_asked, "Bob was not asked for the SMP secret");
+        let actions = self.bob.answer_smp(None, SMP_SECRET).unwrap();
+        self.take(Side::Bob, actions);
+        self.pump();
+    }
+
+    /// A private pair, warmed up so that the next message Alice sends turns
+    /// the ratchet (`alternating`) or never turns it (one-way), as the C side.
+    fn warmed_up(
+        keys: &(Arc<DsaSigningKey>, Arc<DsaSigningKey>),
+        text: &[u8],
+        oneway: bool,
+    ) -> Self {
+        let mut pair = Self::new(keys, 7);
+        pair.ake();
+        pair.assert_encrypted();
+        pair.message(Side::Alice, text);
+        pair.message(Side::Bob, text);
+        pair.message(Side::Alice, text);
+        pair.message(if oneway { Side::Alice } else { Side::Bob }, text);
+        pair
+    }
+}
+
+// ---------------------------------------------------------------------------
+// libotr's side
+
+struct Libotr {
+    exe: PathBuf,
+    keydir: Option<PathBuf>,
+}
+
+impl Libotr {
+    /// Builds the C program next to this bench binary (`target/<profile>/libotr-bench`).
+    fn build() -> Option<Self> {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/libotr-bench/build.sh");
+        let outdir = std::env::current_exe()
+            .ok()
+            .and_then(|exe| Some(exe.parent()?.parent()?.join("libotr-bench")))
+            .unwrap_or_else(|| std::env::temp_dir().join("otr-libotr-bench"));
+        let result = Command::new("bash").arg(&script).arg(&outdir).output();
+        let failure = match result {
+            Ok(out) if out.status.success() => None,
+            Ok(out) => Some(format!(
+                "{} exited with {} (3 = libotr not installed):\n{}",
+                script.display(),
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim_end()
+            )),
+            Err(e) => Some(format!("cannot run {}: {e}", script.display())),
+        };
+        if let Some(why) = failure {
+            eprintln!();
+            eprintln!("{}", "!".repeat(78));
+            eprintln!("!!! libotr benchmark program NOT built: timing ONLY our engine, no ratios.");
+            eprintln!("!!! {}", why.replace('\n', "\n!!! "));
+            eprintln!("{}", "!".repeat(78));
+            eprintln!();
+            return None;
+        }
+        let dir = fixture_dir();
+        let keydir = ["alice.key", "bob.key", "alice.instag", "bob.instag"]
+            .iter()
+            .all(|f| dir.join(f).is_file())
+            .then_some(dir);
+        Some(Self {
+            exe: outdir.join("libotr_bench"),
+            keydir,
+        })
+    }
+
+    /// Runs `iters` iterations of `scenario`; the measured time it printed.
+    fn run(&self, scenario: &str, iters: u64) -> Duration {
+        let mut cmd = Command::new(&self.exe);
+        cmd.arg(scenario).arg(iters.to_string());
+        if let Some(dir) = &self.keydir {
+            cmd.arg(dir);
+        }
+        let out = cmd.output().expect("spawn libotr_bench");
+        assert!(
+            out.status.success(),
+            "libotr_bench {scenario} {iters} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let nanos: u64 = text
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("libotr_bench printed {text:?}"));
+        Duration::from_nanos(nanos)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A summary with ratios
+
+/// Every timed iteration of one benchmark, summed.
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    time: Duration,
+    iters: u64,
+}
+
+impl Tally {
+    fn add(&mut self, time: Duration, iters: u64) {
+        self.time += time;
+        self.iters += iters;
+    }
+
+    fn mean_ns(self) -> Option<f64> {
+        (self.iters > 0).then(|| self.time.as_nanos() as f64 / self.iters as f64)
+    }
+}
+
+struct Row {
+    scenario: &'static str,
+    unit: &'static str,
+    goal: Option<f64>,
+    ours: RefCell<Tally>,
+    libotr: RefCell<Tally>,
+}
+
+impl Row {
+    fn new(scenario: &'static str, unit: &'static str, goal: Option<f64>) -> Self {
+        Self {
+            scenario,
+            unit,
+            goal,
+            ours: RefCell::default(),
+            libotr: RefCell::default(),
+        }
+    }
+}
+
+fn human(ns: Option<f64>) -> String {
+    match ns {
+        None => "—".to_owned(),
+        Some(ns) if ns >= 1e6 => format!("{:.3} ms", ns / 1e6),
+        Some(ns) if ns >= 1e3 => format!("{:.2} µs", ns / 1e3),
+        Some(ns) => format!("{ns:.0} ns"),
+    }
+}
+
+fn summary(rows: &[Row]) {
+    println!();
+    println!("ours vs libotr 4.1.1 (mean over every timed iteration, warm-up included;");
+    println!("criterion's estimates above are the reference figures)");
+    println!(
+        "{:<33} {:>11} {:>11} {:>11} {:>7}  verdict",
+        "scenario", "ours", "libotr", "ours/libotr", "goal"
+    );
+    for row in rows {
+        let ours = row.ours.borrow().mean_ns();
+        let libotr = row.libotr.borrow().mean_ns();
+        let ratio = ours.zip(libotr).map(|(o, l)| o / l);
+        let verdict = match (ratio, row.goal) {
+            (Some(r), Some(g)) if r <= g => "meets goal",
+            (Some(_), Some(_)) => "SLOWER than goal",
+            _ => "",
+        };
+        println!(
+            "{:<33} {:>11} {:>11} {:>11} {:>7}  {verdict}",
+            format!("{} ({})", row.scenario, row.unit),
+            human(ours),
+            human(libotr),
+            ratio.map_or_else(|| "—".to_owned(), |r| format!("{r:.3}")),
+            row.goal
+                .map_or_else(|| "—".to_owned(), |g| format!("≤ {g}")),
+        );
+    }
+    println!();
+}
+
+// ---------------------------------------------------------------------------
+// The benchmarks
+
+fn benches(c: &mut Criterion) {
+    let libotr = Libotr::build();
+    let keys = (key("alice", 1), key("bob", 2));
+    let text = vec![b'm'; MESSAGE_LEN];
+
+    let ake_row = Row::new("ake", "per AKE", Some(0.5));
+    let alternating_row = Row::new("message_alternating_1k", "per msg", Some(0.5));
+    let oneway_row = Row::new("message_oneway_1k", "per msg", Some(0.3));
+    let smp_row = Row::new("smp", "per SMP", None);
+
+    // --- AKE
+    {
+        let mut group = c.benchmark_group("ake");
+        group
+            .sample_size(10)
+            .sampling_mode(SamplingMode::Flat)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(6));
+        let mut seed = 100u64;
+        group.bench_function("ours", |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    seed += 1;
+                    let mut pair = Pair::new(&keys, seed);
+                    let start = Instant::now();
+                    pair.ake();
+                    total += start.elapsed();
+                    pair.assert_encrypted();
+                }
+                ake_row.ours.borrow_mut().add(total, iters);
+                total
+            });
+        });
+        if let Some(l) = &libotr {
+            group.bench_function("libotr", |b| {
+                b.iter_custom(|iters| {
+                    let t = l.run("ake", iters);
+                    ake_row.libotr.borrow_mut().add(t, iters);
+                    t
+                });
+            });
+        }
+        group.finish();
+    }
+
+    // --- 1 KiB messages, the direction alternating every message
+    {
+        let mut group = c.benchmark_group("message_alternating_1k");
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(5));
+        // Set up on first use (outside the timing), so that a filtered run
+        // that skips this group does not pay for it.
+        let mut pair = None;
+        group.bench_function("ours", |b| {
+            b.iter_custom(|iters| {
+                let pair = pair.get_or_insert_with(|| Pair::warmed_up(&keys, &text, false));
+                let before = (pair.delivered_alice, pair.delivered_bob);
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let from = pair.next_alternating;
+                    pair.message(from, &text);
+                    pair.next_alternating = match from {
+                        Side::Alice => Side::Bob,
+                        Side::Bob => Side::Alice,
+                    };
+                }
+                let total = start.elapsed();
+                let got = pair.delivered_alice + pair.delivered_bob - before.0 - before.1;
+                assert_eq!(got, iters, "lost messages");
+                alternating_row.ours.borrow_mut().add(total, iters);
+                total
+            });
+        });
+        if let Some(l) = &libotr {
+            group.bench_function("libotr", |b| {
+                b.iter_custom(|iters| {
+                    let t = l.run("alternating", iters);
+                    alternating_row.libotr.borrow_mut().add(t, iters);
+                    t
+                });
+            });
+        }
+        group.finish();
+    }
+
+    // --- 1 KiB messages Alice → Bob only
+    {
+        let mut group = c.benchmark_group("message_oneway_1k");
+        group
+            .sample_size(20)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(3));
+        let mut pair = None;
+        group.bench_function("ours", |b| {
+            b.iter_custom(|iters| {
+                let pair = pair.get_or_insert_with(|| Pair::warmed_up(&keys, &text, true));
+                let before = pair.delivered_bob;
+                let start = Instant::now();
+                for _ in 0..iters {
+                    pair.message(Side::Alice, &text);
+                }
+                let total = start.elapsed();
+                assert_eq!(pair.delivered_bob - before, iters, "lost messages");
+                oneway_row.ours.borrow_mut().add(total, iters);
+                total
+            });
+        });
+        if let Some(l) = &libotr {
+            group.bench_function("libotr", |b| {
+                b.iter_custom(|iters| {
+                    let t = l.run("oneway", iters);
+                    oneway_row.libotr.borrow_mut().add(t, iters);
+                    t
+                });
+            });
+        }
+        group.finish();
+    }
+
+    // --- SMP with the right secret
+    {
+        let mut group = c.benchmark_group("smp");
+        group
+            .sample_size(10)
+            .sampling_mode(SamplingMode::Flat)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(6));
+        let mut pair: Option<Pair> = None;
+        group.bench_function("ours", |b| {
+            b.iter_custom(|iters| {
+                let pair = pair.get_or_insert_with(|| {
+                    let mut pair = Pair::new(&keys, 11);
+                    pair.ake();
+                    pair.assert_encrypted();
+                    pair
+                });
+                let before = (pair.smp_succeeded_alice, pair.smp_succeeded_bob);
+                let start = Instant::now();
+                for _ in 0..iters {
+                    pair.smp();
+                }
+                let total = start.elapsed();
+                assert_eq!(pair.smp_other, 0, "an SMP failed");
+                assert_eq!(
+                    pair.smp_succeeded_alice - before.0,
+                    iters,
+                    "Alice: no success"
+                );
+                assert_eq!(pair.smp_succeeded_bob - before.1, iters, "Bob: no success");
+                smp_row.ours.borrow_mut().add(total, iters);
+                total
+            });
+        });
+        if let Some(l) = &libotr {
+            group.bench_function("libotr", |b| {
+                b.iter_custom(|iters| {
+                    let t = l.run("smp", iters);
+                    smp_row.libotr.borrow_mut().add(t, iters);
+                    t
+                });
+            });
+        }
+        group.finish();
+    }
+
+    summary(&[ake_row, alternating_row, oneway_row, smp_row]);
+}
+
+criterion_group!(session, benches);
+criterion_main!(session);
