@@ -186,18 +186,21 @@ impl Ratchet {
         };
         // Work on a copy of the pair's keys: nothing is stored before the
         // message verified.
-        let cached = self
+        let has_cached = self
             .sessions
             .get(i)
             .and_then(|row| row.get(j))
-            .and_then(Option::as_ref);
-        let fresh;
-        let keys: &SessionKeys = match cached {
-            Some(k) => k,
-            None => {
-                fresh = self.derive(i, j).ok_or(DataRejection::UnknownKeyId)?;
-                &fresh
-            }
+            .is_some_and(Option::is_some);
+        // A pair seen for the first time is derived into a local value and
+        // stored only once the message verified.
+        let mut fresh: Option<Box<SessionKeys>> = None;
+        if !has_cached {
+            fresh = Some(self.derive(i, j).ok_or(DataRejection::UnknownKeyId)?);
+        }
+        let keys: &SessionKeys = match (&fresh, self.sessions.get(i).and_then(|row| row.get(j))) {
+            (Some(k), _) => k,
+            (None, Some(Some(k))) => k,
+            _ => return Err(DataRejection::UnknownKeyId),
         };
         // 2. MAC, constant time.
         if !ct_eq(&hmac_sha1(&keys.recv_mac, authenticated), &message.mac) {
@@ -223,11 +226,10 @@ impl Ratchet {
         let extra_key = Zeroizing::new(keys.extra);
 
         // Verified: commit the pair's state.
-        if cached.is_none() {
-            let derived = self.derive(i, j).ok_or(DataRejection::UnknownKeyId)?;
-            if let Some(slot) = self.sessions.get_mut(i).and_then(|row| row.get_mut(j)) {
-                *slot = Some(derived);
-            }
+        if let Some(derived) = fresh
+            && let Some(slot) = self.sessions.get_mut(i).and_then(|row| row.get_mut(j))
+        {
+            *slot = Some(derived);
         }
         if let Some(session) = self
             .sessions

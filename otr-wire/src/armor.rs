@@ -34,7 +34,9 @@ pub fn encode(bytes: &[u8]) -> String {
 /// canonical padding and optional embedded whitespace.
 pub fn decode_base64(text: &[u8]) -> Result<Vec<u8>, DecodeError> {
     let is_wrap = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
-    if text.iter().any(is_wrap) {
+    let wrapped = memchr::memchr3(b' ', b'\t', b'\n', text).is_some()
+        || memchr::memchr(b'\r', text).is_some();
+    if wrapped {
         let compact: Vec<u8> = text.iter().copied().filter(|c| !is_wrap(c)).collect();
         STANDARD
             .decode(compact)
@@ -55,10 +57,7 @@ pub fn decode(armoured: &[u8]) -> Result<Vec<u8>, DecodeError> {
     let body = armoured
         .strip_prefix(ENCODED_PREFIX)
         .ok_or(DecodeError::InvalidBase64)?;
-    let end = body
-        .iter()
-        .position(|&c| c == b'.')
-        .ok_or(DecodeError::MissingTerminator)?;
+    let end = memchr::memchr(b'.', body).ok_or(DecodeError::MissingTerminator)?;
     decode_base64(body.get(..end).unwrap_or_default())
 }
 

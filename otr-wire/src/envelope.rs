@@ -43,7 +43,7 @@ pub enum Envelope<'a> {
 
 /// Position of the first `?OTR`.
 fn find_otr(input: &[u8]) -> Option<usize> {
-    input.windows(4).position(|w| w == b"?OTR")
+    memchr::memmem::find(input, b"?OTR")
 }
 
 /// Classifies `input`.

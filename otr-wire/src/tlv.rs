@@ -63,7 +63,7 @@ impl<'a> Payload<'a> {
     /// stops at the first TLV that does not fit.
     #[must_use]
     pub fn decode(bytes: &'a [u8]) -> Self {
-        let Some(nul) = bytes.iter().position(|&b| b == 0) else {
+        let Some(nul) = memchr::memchr(0, bytes) else {
             return Self {
                 text: bytes,
                 tlvs: Vec::new(),

@@ -78,17 +78,7 @@ pub fn tag(versions: &[ProtocolVersion]) -> Vec<u8> {
 
 /// Position of the first occurrence of `needle` in `haystack`.
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    let first = *needle.first()?;
-    let mut from = 0usize;
-    while let Some(rest) = haystack.get(from..) {
-        let offset = rest.iter().position(|&c| c == first)?;
-        let at = from.saturating_add(offset);
-        if haystack.get(at..)?.starts_with(needle) {
-            return Some(at);
-        }
-        from = at.saturating_add(1);
-    }
-    None
+    memchr::memmem::find(haystack, needle)
 }
 
 #[cfg(test)]
