@@ -108,6 +108,8 @@ pub mod ake_keys;
 pub mod clock;
 pub mod config;
 pub mod context;
+#[cfg(test)]
+mod debug_redaction;
 mod dh;
 pub mod error;
 pub mod event;

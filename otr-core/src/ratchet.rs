@@ -415,4 +415,16 @@ mod tests {
         );
         assert_eq!((bob.our_keyid(), bob.their_keyid()), ids);
     }
+
+    #[test]
+    fn revealed_mac_key_list_is_bounded() {
+        let (mut alice, _bob, mut rng) = pair();
+        for _ in 0..200 {
+            let mut keys = alice.derive(0, 0).unwrap();
+            keys.recv_mac_used = true;
+            alice.sessions[1][0] = Some(keys);
+            alice.rotate_ours(&mut rng);
+        }
+        assert_eq!(alice.pending_revealed(), MAX_PENDING_REVEALED_KEYS);
+    }
 }

@@ -1,0 +1,191 @@
+//! Resource bounds, measured with a counting allocator (stats_alloc wraps the
+//! system allocator; this binary has a single test so that no other thread
+//! allocates during a measurement).
+//!
+//! Figures are printed (run with `--nocapture`) and asserted against bounds.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::alloc::System;
+
+use otr_core::otr_wire::{EncodedMessage, Header, InstanceTag, MessageBody, armor};
+use otr_core::{Action, Event, MessageState, SendOptions, SessionConfig};
+use otr_tests::keys::test_keys;
+use otr_tests::pair::{Pair, Side};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// Bytes currently allocated (net) since `region` started.
+fn net(region: &Region<'_, System>) -> isize {
+    // Reallocations are already counted in bytes_allocated / bytes_deallocated.
+    let c = region.change();
+    c.bytes_allocated as isize - c.bytes_deallocated as isize
+}
+
+fn private_pair() -> Pair {
+    let mut p = Pair::new(
+        9,
+        test_keys(),
+        SessionConfig::default(),
+        SessionConfig::default(),
+    );
+    p.establish(Side::Alice);
+    p.send(Side::Alice, "warm up");
+    p.drive();
+    p.send(Side::Bob, "warm up too");
+    p.drive();
+    assert_eq!(
+        p.bob.session.best_instance().message_state,
+        MessageState::Encrypted
+    );
+    p
+}
+
+fn clear_harness(p: &mut Pair) {
+    for party in [&mut p.alice, &mut p.bob] {
+        party.delivered = Vec::new();
+        party.events = Vec::new();
+        party.sent = Vec::new();
+    }
+    p.to_alice = Default::default();
+    p.to_bob = Default::default();
+}
+
+#[test]
+fn resource_bounds() {
+    // Warm lazily built tables (the generator table, keys) outside any region.
+    let _ = private_pair();
+
+    // 1. The heap of an idle ENCRYPTED session: what dropping it frees.
+    let mut p = private_pair();
+    clear_harness(&mut p);
+    let region = Region::new(GLOBAL);
+    let bob = std::mem::replace(
+        &mut p.bob.session,
+        otr_core::Session::new(
+            SessionConfig::default(),
+            test_keys().1,
+            InstanceTag::new(0x4242).unwrap(),
+            Box::new(<rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::seed_from_u64(1)),
+            Box::new(otr_core::ManualClock::new()),
+        ),
+    );
+    let with_fresh = net(&region);
+    drop(bob);
+    let idle_heap = with_fresh - net(&region);
+    println!("idle ENCRYPTED session (v3, one instance): {idle_heap} bytes of heap");
+    assert!(idle_heap > 0 && idle_heap < 16 * 1024, "{idle_heap}");
+
+    // 2. The 65535-fragment attack: memory stays flat at the reassembly cap.
+    let mut p = private_pair();
+    clear_harness(&mut p);
+    let tags = format!(
+        "?OTR|{:08x}|{:08x},",
+        p.alice.session.our_instance_tag().get(),
+        p.bob.session.our_instance_tag().get()
+    );
+    let piece = "A".repeat(64 * 1024);
+    let region = Region::new(GLOBAL);
+    let mut peak = 0isize;
+    for k in 1..=300u32 {
+        let fragment = format!("{tags}{k},65535,{piece},");
+        let out = p.bob.session.handle_input(fragment.as_bytes());
+        drop(fragment);
+        drop(out);
+        peak = peak.max(net(&region));
+    }
+    println!(
+        "65535-fragment attack: peak retained {peak} bytes after 300 × 64 KiB pieces (cap 256 KiB)"
+    );
+    assert!(peak <= 256 * 1024 + 64 * 1024, "{peak}");
+
+    // 3. Instances per buddy are bounded: 1000 D-H Commits from 1000 instances.
+    let mut p = private_pair();
+    clear_harness(&mut p);
+    let q = p.alice.session.send_query();
+    let commit = {
+        let out = p.bob.session.handle_input(
+            &q.iter()
+                .find_map(|a| match a {
+                    Action::Send(m) => Some(m.clone()),
+                    _ => None,
+                })
+                .unwrap(),
+        );
+        out.into_iter()
+            .find_map(|a| match a {
+                Action::Send(m) => Some(m),
+                _ => None,
+            })
+            .unwrap()
+    };
+    let bytes = armor::decode(&commit).unwrap();
+    let decoded = EncodedMessage::decode(&bytes).unwrap().message;
+    let MessageBody::DhCommit(c) = decoded.body else {
+        panic!()
+    };
+    let region = Region::new(GLOBAL);
+    for i in 0..1000u32 {
+        let m = EncodedMessage {
+            header: Header::V3 {
+                sender: InstanceTag::new(0x10_0000 + i).unwrap(),
+                receiver: None,
+            },
+            body: MessageBody::DhCommit(c),
+        };
+        let _ = p
+            .alice
+            .session
+            .handle_input(armor::encode(&m.encode().unwrap()).as_bytes());
+    }
+    let instances = p.alice.session.instances().len();
+    let grown = net(&region);
+    println!("1000 instances knocking: {instances} contexts kept, {grown} bytes retained");
+    assert!(instances <= SessionConfig::default().max_instances + 1);
+    assert_eq!(
+        p.alice.session.best_instance().message_state,
+        MessageState::Encrypted,
+        "the private instance is never evicted"
+    );
+    assert!(grown < 256 * 1024, "{grown}");
+
+    // 4. A huge SMP question is refused and nothing is kept.
+    let mut p = private_pair();
+    clear_harness(&mut p);
+    let mut question = vec![b'q'; 60_000];
+    question.push(0);
+    question.extend(6u32.to_be_bytes());
+    for _ in 0..6 {
+        question.extend([0, 0, 0, 1, 2]);
+    }
+    let mut options = SendOptions::default();
+    options.tlvs = vec![(7, question)];
+    let out = p.alice.session.send_message_with(b"", &options).unwrap();
+    p.absorb(Side::Alice, out);
+    let m = p.to_bob.pop_back().unwrap();
+    clear_harness(&mut p);
+    let region = Region::new(GLOBAL);
+    let out = p.bob.session.handle_input(&m);
+    let aborted = out.iter().any(|a| {
+        matches!(
+            a,
+            Action::Event {
+                event: Event::Smp(_),
+                ..
+            }
+        )
+    });
+    drop(out);
+    drop(m);
+    let kept = net(&region);
+    println!("60 kB SMP question: refused, {kept} bytes retained");
+    assert!(aborted);
+    assert!(kept < 8 * 1024, "{kept}");
+}
