@@ -110,9 +110,13 @@ pub mod config;
 pub mod context;
 #[cfg(test)]
 mod debug_redaction;
+#[macro_use]
+mod debug_log;
 mod dh;
 pub mod error;
 pub mod event;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod held;
 pub mod identity;
 mod mac;

@@ -963,7 +963,14 @@ impl EnvParts<'_> {
             }
         };
         let version = header.version();
+        debug_log!(
+            "received {:?} v{} from {:?}",
+            message_type,
+            version,
+            header.sender()
+        );
         if !allowed.contains(version) {
+            debug_log!("version {} not allowed by the policy: ignored", version);
             return;
         }
         let ignore_unreadable = flags.is_some_and(DataFlags::ignore_unreadable);
@@ -1080,6 +1087,13 @@ impl EnvParts<'_> {
     }
 
     fn finish_ake(&mut self, ctx: &mut Context, output: AkeOutput, out: &mut Vec<Action>) {
+        debug_log!(
+            "AKE with {:?}: now {:?}, reply {}, failure {:?}",
+            ctx.their_tag,
+            ctx.auth_name(),
+            output.reply.is_some(),
+            output.failure
+        );
         if output.reflected {
             out.push(Action::Event {
                 instance: ctx.their_tag,
@@ -1144,6 +1158,12 @@ impl EnvParts<'_> {
             fingerprint,
             smp: SmpEngine::new(),
         }));
+        debug_log!(
+            "private with {:?} (v{}, refresh: {})",
+            ctx.their_tag,
+            success.version,
+            refresh
+        );
         out.push(Action::Event {
             instance: ctx.their_tag,
             event: if refresh {

@@ -388,3 +388,78 @@ fn the_same_key_and_instag_files_give_the_same_identity_in_both_peers() {
         assert_eq!(our_tag(&state1), our_tag(&state2));
     }
 }
+
+#[test]
+fn fingerprints_file_written_by_us_is_read_by_libotr_and_back() {
+    let Some((libotr, _)) = libotr_peer() else {
+        skip_or_fail(
+            "fingerprints_file_interop",
+            "the libotr peer cannot be built",
+        );
+        return;
+    };
+    let dir = temp_dir("fingerprints_file");
+    let path = |n: &str| dir.0.join(n).display().to_string();
+    let (ak, ai, af) = (path("alice.key"), path("alice.instag"), path("alice.fpr"));
+    let (bk, bi, bf) = (path("bob.key"), path("bob.instag"), path("bob.fpr"));
+    let alice_args = |fpr: &str| -> Vec<String> {
+        [
+            "--key",
+            &ak,
+            "--instag",
+            &ai,
+            "--fingerprints",
+            fpr,
+            "alice@example.org",
+            "xmpp",
+            "bob@example.org",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect()
+    };
+    let bob_args: Vec<String> = [
+        "--key",
+        &bk,
+        "--instag",
+        &bi,
+        "--fingerprints",
+        &bf,
+        "bob@example.org",
+        "xmpp",
+        "alice@example.org",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    // Our alice meets libotr's bob, sees his key and marks it verified: written to alice.fpr.
+    {
+        let mut alice = PeerProcess::spawn("ours", &our_peer(), &alice_args(&af), &[]).unwrap();
+        let mut bob = PeerProcess::spawn("libotr", libotr, &bob_args, &[]).unwrap();
+        let ex = run(&mut alice, &mut bob, "query").unwrap();
+        assert!(has(&ex.a, "NEWFPR"), "{ex:?}");
+        alice.cmd("trust verified").unwrap();
+    }
+    let written = std::fs::read_to_string(&af).unwrap();
+    assert!(written.contains("\tverified\n"), "{written}");
+    // libotr, as alice, with the same key, instag and fingerprints files: the
+    // buddy key is known (no NEWFPR) and trusted.
+    {
+        let mut alice = PeerProcess::spawn("libotr-alice", libotr, &alice_args(&af), &[]).unwrap();
+        let mut bob = PeerProcess::spawn("libotr", libotr, &bob_args, &[]).unwrap();
+        let ex = run(&mut alice, &mut bob, "query").unwrap();
+        assert!(has(&ex.a, "SECURE") && !has(&ex.a, "NEWFPR"), "{ex:?}");
+        let state = alice.state().unwrap();
+        assert!(state.contains(&"trust=verified".to_owned()), "{state:?}");
+        alice.cmd("trust smp").unwrap();
+    }
+    // And back: our peer reads libotr's rewrite of the file.
+    let rewritten = std::fs::read_to_string(&af).unwrap();
+    assert!(rewritten.contains("\tsmp\n"), "{rewritten}");
+    let mut alice = PeerProcess::spawn("ours", &our_peer(), &alice_args(&af), &[]).unwrap();
+    let mut bob = PeerProcess::spawn("libotr", libotr, &bob_args, &[]).unwrap();
+    let ex = run(&mut alice, &mut bob, "query").unwrap();
+    assert!(has(&ex.a, "SECURE") && !has(&ex.a, "NEWFPR"), "{ex:?}");
+    let state = alice.state().unwrap();
+    assert!(state.contains(&"trust=smp".to_owned()), "{state:?}");
+}
