@@ -1,0 +1,287 @@
+//! Engine behaviour between our own sessions that the libotr interop tests
+//! cannot show: whitespace-tag offers, held messages and new identities,
+//! several instances of one buddy answering the master's commit, and the
+//! master commit's lifetime.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use otr_core::otr_wire::{InstanceTag, whitespace};
+use otr_core::{
+    Action, AuthStateName, Event, ManualClock, MessageState, Policy, Session, SessionConfig,
+    Timestamp,
+};
+use otr_tests::keys::test_keys;
+use otr_tests::pair::{Pair, Side};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+
+fn config(policy: Policy) -> SessionConfig {
+    let mut c = SessionConfig::default();
+    c.policy = policy;
+    c
+}
+
+fn sends(actions: &[Action]) -> Vec<Vec<u8>> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Send(m) => Some(m.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn tagged(m: &[u8]) -> bool {
+    memchr_find(m, whitespace::BASE_TAG)
+}
+
+fn memchr_find(h: &[u8], n: &[u8]) -> bool {
+    h.windows(n.len()).any(|w| w == n)
+}
+
+#[test]
+fn whitespace_tag_is_sent_stopped_by_a_plain_answer_and_resumed_by_otr_input() {
+    // Bob speaks OTR only manually: he answers in plain text.
+    let mut p = Pair::new(
+        4,
+        test_keys(),
+        config(Policy::OPPORTUNISTIC),
+        config(Policy::MANUAL),
+    );
+    let out = p.alice.session.send_message(b"hello").unwrap();
+    assert!(
+        tagged(&sends(&out)[0]),
+        "the first plaintext carries the tag"
+    );
+    p.absorb(Side::Alice, out);
+    p.drive();
+    assert_eq!(
+        p.bob.texts(),
+        vec!["hello".to_owned()],
+        "Bob sees the text without the tag"
+    );
+    let out = p.bob.session.send_message(b"plain answer").unwrap();
+    p.absorb(Side::Bob, out);
+    p.drive();
+    let out = p.alice.session.send_message(b"again").unwrap();
+    assert!(
+        !tagged(&sends(&out)[0]),
+        "stopped once the buddy answered in plain text"
+    );
+    // Any OTR input resumes the offer (libotr: OFFER_ACCEPTED).
+    let q = p.bob.session.send_query();
+    let _ = p.alice.session.handle_input(&sends(&q)[0]);
+    // Alice is now mid-AKE; a message to a non-private buddy is tagged again.
+    let out = p.alice.session.send_message(b"and again").unwrap();
+    assert!(tagged(&sends(&out)[0]));
+}
+
+#[test]
+fn held_messages_wait_for_consent_when_the_key_is_new_and_untrusted() {
+    let mut p = Pair::new(
+        5,
+        test_keys(),
+        config(Policy::ALWAYS),
+        SessionConfig::default(),
+    );
+    // Alice has talked privately to someone else with this buddy name before:
+    // not a first contact, and Bob's key is neither trusted nor the last one.
+    let stranger = otr_core::otr_wire::Fingerprint::from_bytes([7; 20]);
+    p.alice.session.set_trust(stranger, "");
+    let out = p
+        .alice
+        .session
+        .send_message(b"for bob's eyes only")
+        .unwrap();
+    p.absorb(Side::Alice, out);
+    p.drive();
+    assert_eq!(
+        p.alice.session.best_instance().message_state,
+        MessageState::Encrypted
+    );
+    assert!(
+        p.alice
+            .saw(|e| matches!(e, Event::HeldMessagesBlocked { count: 1, .. }))
+    );
+    assert!(
+        p.bob.texts().is_empty(),
+        "nothing sent to a new identity without consent"
+    );
+    assert_eq!(p.alice.session.held_message_count(), 1);
+    // The host consents.
+    let out = p.alice.session.release_held_messages();
+    p.absorb(Side::Alice, out);
+    p.drive();
+    assert_eq!(p.bob.texts(), vec!["for bob's eyes only".to_owned()]);
+    assert!(
+        p.alice
+            .saw(|e| matches!(e, Event::HeldMessagesSent { count: 1 }))
+    );
+}
+
+#[test]
+fn held_messages_go_out_at_first_contact_and_to_a_trusted_key() {
+    for trusted in [false, true] {
+        let mut p = Pair::new(
+            6,
+            test_keys(),
+            config(Policy::ALWAYS),
+            SessionConfig::default(),
+        );
+        if trusted {
+            let fp = p.bob.session.our_fingerprint();
+            p.alice.session.set_trust(fp, "verified");
+            p.alice
+                .session
+                .set_trust(otr_core::otr_wire::Fingerprint::from_bytes([9; 20]), "");
+        }
+        for t in ["one", "two", "three"] {
+            let out = p.alice.session.send_message(t.as_bytes()).unwrap();
+            p.absorb(Side::Alice, out);
+        }
+        p.drive();
+        assert_eq!(
+            p.bob.texts(),
+            vec!["one", "two", "three"],
+            "all held, in order (trusted: {trusted})"
+        );
+    }
+}
+
+#[test]
+fn held_messages_expire() {
+    let mut p = Pair::new(
+        7,
+        test_keys(),
+        config(Policy::ALWAYS),
+        SessionConfig::default(),
+    );
+    let _ = p.alice.session.send_message(b"too late").unwrap();
+    let deadline = p.alice.session.poll_timeout().unwrap();
+    assert_eq!(deadline, Timestamp(Duration::from_secs(60)));
+    assert!(
+        p.alice
+            .session
+            .handle_timeout(Timestamp(Duration::from_secs(59)))
+            .is_empty()
+    );
+    let out = p.alice.session.handle_timeout(deadline);
+    assert!(out.iter().any(|a| matches!(
+        a,
+        Action::Event {
+            event: Event::HeldMessagesExpired { count: 1 },
+            ..
+        }
+    )));
+    assert_eq!(p.alice.session.held_message_count(), 0);
+}
+
+#[test]
+fn two_instances_of_one_buddy_both_answer_the_masters_commit_within_its_lifetime() {
+    let (alice_key, bob_key) = test_keys();
+    let clock = ManualClock::new();
+    let session = |key: Arc<_>, tag: u32, seed: u64| {
+        Session::new(
+            SessionConfig::default(),
+            key,
+            InstanceTag::new(tag).unwrap(),
+            Box::new(ChaCha20Rng::seed_from_u64(seed)),
+            Box::new(clock.clone()),
+        )
+    };
+    let mut alice = session(alice_key, 0xa000, 1);
+    let mut bob_phone = session(Arc::clone(&bob_key), 0xb001, 2);
+    let mut bob_laptop = session(bob_key, 0xb002, 3);
+    // Bob (both clients) asks; Alice answers with one DH-Commit from her master.
+    let query = sends(&bob_phone.send_query())[0].clone();
+    let commit = sends(&alice.handle_input(&query))[0].clone();
+    assert_eq!(
+        alice.instances()[0].auth_state,
+        AuthStateName::AwaitingDhKey
+    );
+    // Both of Bob's clients receive the commit and answer.
+    let mut to_alice = Vec::new();
+    for bob in [&mut bob_phone, &mut bob_laptop] {
+        to_alice.extend(sends(&bob.handle_input(&commit)));
+    }
+    // Alice continues the exchange with each instance separately.
+    let mut pending: Vec<(usize, Vec<u8>)> = to_alice.into_iter().enumerate().collect();
+    let mut steps = 0;
+    while let Some((who, m)) = pending.pop() {
+        steps += 1;
+        assert!(steps < 100);
+        for reply in sends(&alice.handle_input(&m)) {
+            let bob = if who == 0 {
+                &mut bob_phone
+            } else {
+                &mut bob_laptop
+            };
+            for back in sends(&bob.handle_input(&reply)) {
+                pending.push((who, back));
+            }
+        }
+    }
+    let private: Vec<_> = alice
+        .instances()
+        .into_iter()
+        .filter(|i| i.message_state == MessageState::Encrypted)
+        .collect();
+    assert_eq!(private.len(), 2, "a child per buddy instance: {private:?}");
+    assert_eq!(
+        bob_phone.best_instance().message_state,
+        MessageState::Encrypted
+    );
+    assert_eq!(
+        bob_laptop.best_instance().message_state,
+        MessageState::Encrypted
+    );
+    assert_ne!(private[0].ssid, private[1].ssid);
+    // The master's pending commit is forgotten after its lifetime.
+    assert_eq!(
+        alice.instances()[0].auth_state,
+        AuthStateName::AwaitingDhKey
+    );
+    let deadline = alice.poll_timeout().unwrap();
+    clock.set(deadline);
+    let _ = alice.handle_timeout(deadline);
+    assert_eq!(alice.instances()[0].auth_state, AuthStateName::None);
+}
+
+#[test]
+fn a_dh_key_of_another_version_than_our_commit_is_ignored() {
+    let mut p = Pair::new(
+        8,
+        test_keys(),
+        SessionConfig::default(),
+        SessionConfig::default(),
+    );
+    // Alice commits in v3; a v2-only Bob would answer in v2 — build that answer.
+    let q = p.bob.session.send_query();
+    let commit_v3 = sends(&p.alice.session.handle_input(&sends(&q)[0]))[0].clone();
+    let mut bob_v2 = Pair::new(
+        8,
+        test_keys(),
+        SessionConfig::default(),
+        config(Policy::from_bits(0x72)),
+    );
+    let q2 = bob_v2.alice.session.send_query();
+    let _ = q2;
+    // A genuine v2 D-H Key from another exchange.
+    let v2_query = b"?OTRv2?";
+    let v2_commit = sends(&bob_v2.alice.session.handle_input(v2_query))[0].clone();
+    let v2_dh_key = sends(&bob_v2.bob.session.handle_input(&v2_commit))[0].clone();
+    assert!(v2_dh_key.starts_with(b"?OTR:AAIK"));
+    let before = p.alice.session.instances();
+    let out = p.alice.session.handle_input(&v2_dh_key);
+    assert!(sends(&out).is_empty(), "{out:?}");
+    assert_eq!(p.alice.session.instances(), before);
+    let _ = commit_v3;
+}
