@@ -50,6 +50,22 @@ enum Target {
     Child(InstanceTag),
 }
 
+impl Target {
+    /// The context this target names.
+    fn context<'c>(
+        self,
+        master: &'c mut Context,
+        children: &'c mut BTreeMap<InstanceTag, Context>,
+    ) -> Result<&'c mut Context, SessionError> {
+        match self {
+            Self::Master => Ok(master),
+            Self::Child(tag) => children
+                .get_mut(&tag)
+                .ok_or(SessionError::UnknownInstance(tag.get())),
+        }
+    }
+}
+
 /// Whether the buddy has answered our whitespace-tag offer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Offer {
@@ -307,13 +323,7 @@ impl Session {
         let mut out = Vec::new();
         let allowed = self.allowed_versions();
         let (master, children, mut parts) = self.split_env();
-        let ctx = match target {
-            Target::Master => master,
-            Target::Child(tag) => match children.get_mut(&tag) {
-                Some(c) => c,
-                None => return Err(SessionError::UnknownInstance(tag.get())),
-            },
-        };
+        let ctx = target.context(master, children)?;
         let mut tlvs = options.tlvs.clone();
         if options.padding > 0 {
             let mut pad = vec![0u8; options.padding.min(65535)];
@@ -412,12 +422,7 @@ impl Session {
         };
         let mut out = Vec::new();
         let (master, children, mut parts) = self.split_env();
-        let ctx = match target {
-            Target::Master => master,
-            Target::Child(tag) => children
-                .get_mut(&tag)
-                .ok_or(SessionError::UnknownInstance(tag.get()))?,
-        };
+        let ctx = target.context(master, children)?;
         let key = ctx
             .encrypted()
             .and_then(|e| e.ratchet.sending_extra_key())
@@ -519,12 +524,7 @@ impl Session {
         let our_fp = *self.identity.verifying_key().fingerprint().as_bytes();
         let mut out = Vec::new();
         let (master, children, mut parts) = self.split_env();
-        let ctx = match target {
-            Target::Master => master,
-            Target::Child(tag) => children
-                .get_mut(&tag)
-                .ok_or(SessionError::UnknownInstance(tag.get()))?,
-        };
+        let ctx = target.context(master, children)?;
         let Some(encrypted) = ctx.encrypted() else {
             return Err(SessionError::NotPrivate);
         };
@@ -562,12 +562,7 @@ impl Session {
         let target = self.best_target();
         let mut out = Vec::new();
         let (master, children, mut parts) = self.split_env();
-        let ctx = match target {
-            Target::Master => master,
-            Target::Child(tag) => children
-                .get_mut(&tag)
-                .ok_or(SessionError::UnknownInstance(tag.get()))?,
-        };
+        let ctx = target.context(master, children)?;
         if ctx.msg.name() != MessageState::Encrypted {
             return Err(SessionError::NotPrivate);
         }
@@ -582,12 +577,8 @@ impl Session {
         let target = self.best_target();
         let mut out = Vec::new();
         let (master, children, mut parts) = self.split_env();
-        let ctx = match target {
-            Target::Master => master,
-            Target::Child(tag) => match children.get_mut(&tag) {
-                Some(c) => c,
-                None => return out,
-            },
+        let Ok(ctx) = target.context(master, children) else {
+            return out;
         };
         if ctx.msg.name() == MessageState::Encrypted {
             parts.flush_held(ctx, &mut out);
