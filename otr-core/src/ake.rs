@@ -10,7 +10,7 @@
 //!  verify → ENCRYPTED
 //! ```
 //!
-//! Each state owns only its own secrets ([`AuthState`] is an enum of
+//! Each state owns only its own secrets (`AuthState` is an enum of
 //! per-state structs), so a transition drops and zeroizes what the previous
 //! state held. A message that fails any check leaves the state exactly as it
 //! was (LIBOTR-FACTS decision 8), so a forged message cannot knock out a
