@@ -194,3 +194,34 @@ fn smp1q_with_empty_value_no_nul_or_an_oversized_question_aborts() {
         [SmpProgress::AskForSecret { question: Some(_) }]
     ));
 }
+
+#[test]
+fn every_smp_message_carries_ignore_unreadable() {
+    let mut p = private_pair();
+    p.alice.sent.clear();
+    p.bob.sent.clear();
+    let out = p
+        .alice
+        .session
+        .start_smp_with_question(None, b"q?", b"s")
+        .unwrap();
+    p.absorb(Side::Alice, out);
+    p.drive();
+    let out = p.bob.session.answer_smp(None, b"s").unwrap();
+    p.absorb(Side::Bob, out);
+    p.drive();
+    let out = p.alice.session.abort_smp(None).unwrap();
+    p.absorb(Side::Alice, out);
+    p.drive();
+    let sent: Vec<&Vec<u8>> = p.alice.sent.iter().chain(&p.bob.sent).collect();
+    assert!(
+        sent.len() >= 5,
+        "SMP1Q, SMP2, SMP3, SMP4, abort: {}",
+        sent.len()
+    );
+    for m in sent {
+        let bytes = otr_core::otr_wire::armor::decode(m).unwrap();
+        let (_, _, flags) = otr_core::otr_wire::message::peek_header(&bytes).unwrap();
+        assert!(flags.unwrap().ignore_unreadable());
+    }
+}
