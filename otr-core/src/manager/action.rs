@@ -38,6 +38,16 @@ impl ManagerAction {
 
 /// The receiver instance tag of an outgoing OTR message or fragment (v3).
 fn addressed_instance(message: &[u8]) -> Option<InstanceTag> {
+    // Our own encoded messages start with `?OTR:`; the header (and a data
+    // message's flags) fits in the first 16 base64 characters, so only those
+    // are decoded.
+    if let Some(prefix) = message
+        .strip_prefix(b"?OTR:")
+        .and_then(|rest| rest.get(..16))
+    {
+        let header = otr_wire::armor::decode_base64(prefix).ok()?;
+        return peek_header(&header).ok()?.0.receiver();
+    }
     match classify(message).ok()? {
         Envelope::Fragment(fragment) => fragment.header.receiver(),
         Envelope::Encoded(binary) => peek_header(&binary).ok()?.0.receiver(),
