@@ -297,8 +297,7 @@ impl Manager {
     }
 
     /// Gives `buddy` its own session settings. A live session takes the
-    /// policy and maximum message size at once; the other settings apply when
-    /// its session is next created (after [`Manager::close_session`]).
+    /// settings at once.
     ///
     /// # Errors
     /// [`SessionError::MaxMessageSizeTooSmall`] (nothing is changed).
@@ -308,10 +307,7 @@ impl Manager {
         config: SessionConfig,
     ) -> Result<(), ManagerError> {
         if let Some(entry) = self.sessions.get_mut(buddy) {
-            entry
-                .session
-                .set_max_message_size(config.max_message_size)?;
-            entry.session.set_policy(config.policy);
+            entry.session.set_config(config.clone())?;
         }
         self.overrides.insert(buddy.to_owned(), config);
         Ok(())

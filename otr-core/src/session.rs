@@ -203,6 +203,21 @@ impl Session {
         &self.config
     }
 
+    /// Replaces the configuration (policy, sizes, limits) of a live session.
+    ///
+    /// # Errors
+    /// [`SessionError::MaxMessageSizeTooSmall`] for a maximum message size
+    /// (or SMP message size) of 1..=37.
+    pub fn set_config(&mut self, config: SessionConfig) -> Result<(), SessionError> {
+        for size in [config.max_message_size, config.smp_max_message_size] {
+            if size != 0 && size <= fragment::V3_OVERHEAD {
+                return Err(SessionError::MaxMessageSizeTooSmall(size));
+            }
+        }
+        self.config = config;
+        Ok(())
+    }
+
     /// Changes the policy.
     pub fn set_policy(&mut self, policy: Policy) {
         self.config.policy = policy;
