@@ -114,8 +114,11 @@ impl GroupElement {
     /// `exponent_bits` is public).
     #[must_use]
     pub fn pow<const L: usize>(&self, exponent: &Uint<L>, exponent_bits: u32) -> U1536 {
+        // The almost-Montgomery ladder (constant time, ~10% faster) takes a
+        // full-width exponent; the public bound keeps the work to its bits.
+        let wide: U1536 = exponent.resize();
         self.to_residue()
-            .pow_bounded_exp(exponent, exponent_bits)
+            .pow_amm_bounded_exp(&wide, exponent_bits.min(U1536::BITS))
             .retrieve()
     }
 
