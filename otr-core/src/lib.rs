@@ -4,7 +4,8 @@
 //! encrypted data messages with the DH ratchet and revealed MAC keys, message
 //! states and policies, instance tags (a master context and one child per
 //! buddy instance, as libotr), fragmentation, heartbeats, the extra symmetric
-//! key, DSA identity keys and libotr's key files.
+//! key, the Socialist Millionaires' Protocol, DSA identity keys and libotr's
+//! key, instance-tag and fingerprint files.
 //!
 //! A [`Session`] is a conversation with one buddy. Every input —
 //! [`Session::handle_input`] for a message from the network, or a user action
@@ -75,7 +76,7 @@
 //! | `ProcessOTRMessage(buddy, text)` | [`Manager::handle_input`] |
 //! | `EncryptMessage(buddy, text)` | [`Manager::send_message`] |
 //! | `EncryptMessage(buddy, text, pad_length)` | [`Manager::send_message_with`] with [`SendOptions`]`::padding` (also `instance`, `tlvs`) |
-//! | `EncryptMessage(buddy, text, start_smp)` | [`Manager::send_message`], then Session::start_smp through [`Manager::with_session`] |
+//! | `EncryptMessage(buddy, text, start_smp)` | [`Manager::send_message`], then [`Session::start_smp`] through [`Manager::with_session`] |
 //! | `EncryptFragments(buddy, text, fragment_length)` | [`Manager::send_fragments`] (one message; the standing limit is [`SessionConfig::max_message_size`]) |
 //! | `CloseSession(buddy)` | [`Manager::close_session`] |
 //! | `CloseAllSessions()` | [`Manager::close_all_sessions`] |
@@ -85,19 +86,19 @@
 //! | `GetMyBuddyFingerPrint` | [`Manager::buddy_fingerprint`]; trust: [`Manager::set_trust`], [`Manager::known_fingerprints`], libotr's file with [`Manager::load_fingerprints`] / [`Manager::fingerprints_file`] |
 //! | `RequestExtraKeyUse` + `GetExtraSymmetricKey` | [`Manager::extra_symmetric_key`]: returns the key and queues the TLV 8 message |
 //! | `SendHeartBeat` | [`Manager::send_heartbeat`] |
-//! | `StartSMP` | Session::start_smp or Session::start_smp_with_question, through [`Manager::with_session`] |
-//! | `SetSMPUserSecret` / `GetSMPUserSecret` | the secret passed to Session::start_smp or Session::answer_smp (the buddy's request arrives as Event::Smp(..)) |
-//! | `SetSMPFragLength` / `GetSMPFragLength` | SessionConfig::smp_max_message_size (in [`ManagerConfig::session`] or per buddy with [`Manager::set_buddy_config`]) |
-//! | `AbortSMP` | Session::abort_smp, through [`Manager::with_session`] |
+//! | `StartSMP` | [`Session::start_smp`] or [`Session::start_smp_with_question`], through [`Manager::with_session`] |
+//! | `SetSMPUserSecret` / `GetSMPUserSecret` | [`Session::set_smp_secret`] / [`Session::smp_secret`]; the secret is passed to [`Session::start_smp`] or [`Session::answer_smp`] (the buddy's request arrives as [`Event::Smp`]) |
+//! | `SetSMPFragLength` / `GetSMPFragLength` | [`SessionConfig::smp_max_message_size`] (in [`ManagerConfig::session`] or per buddy with [`Manager::set_buddy_config`]) |
+//! | `AbortSMP` | [`Session::abort_smp`], through [`Manager::with_session`] |
 //! | event ERROR (fatal or not) | typed events: [`Event::PeerError`] (the buddy's error text), [`Event::ReceivedUnreadable`], [`Event::ReceivedMalformed`], [`Event::ReceivedNotInPrivate`], [`Event::SetupError`], [`Event::EncryptionError`], …; host misuse is an `Err` ([`ManagerError`], [`SessionError`]) with a message saying what to do |
-//! | event DEBUG | none: the engine logs nothing (and never a secret); [`Event::name`] gives libotr's event names for the host's own log |
+//! | event DEBUG | the `tracing` feature: debug lines through `tracing` (target `otr`) — message types, states, instance tags, never a secret; [`Event::name`] gives libotr's event names for the host's own log |
 //! | event MESSAGE (+ old MAC keys) | [`Action::Deliver`]: [`ReceivedMessage`] `text`, `tlvs`, `encrypted`, and the revealed MAC keys in `ReceivedMessage::revealed_mac_keys` |
 //! | event EXTRA_KEY_REQUEST | [`Event::ExtraSymmetricKey`] (use, use data, the 32-byte key) |
 //! | event SEND | [`Action::Send`] (one per fragment, in order) |
 //! | event READY | [`Event::GoneSecure`] with [`SecureInfo`] (fingerprint, SSID and its bold half, version, instance); [`Event::StillSecure`] on a refresh |
 //! | event CLOSED | [`Event::ConversationEndedByPeer`] (the buddy ended), [`Event::GoneInsecure`] (we ended) |
 //! | event HEART_BEAT | [`Event::HeartbeatReceived`], [`Event::HeartbeatSent`] |
-//! | event SMP_MESSAGE (SUCCEEDED, FAILED, ABORT) | Event::Smp(..) (asked for the secret, in progress, succeeded, failed, aborted, cheated) |
+//! | event SMP_MESSAGE (SUCCEEDED, FAILED, ABORT) | [`Event::Smp`] with [`event::SmpProgress`] (asked for the secret — with the question —, in progress, succeeded, failed, aborted, cheated, error); trust changes as [`Event::TrustChanged`] |
 
 #![forbid(unsafe_code)]
 
