@@ -427,4 +427,192 @@ mod tests {
         }
         assert_eq!(alice.pending_revealed(), MAX_PENDING_REVEALED_KEYS);
     }
+
+    /// `SHA-1(byte ‖ secbytes)[..16]`: the spec's AES key for `byte`.
+    fn spec_aes(byte: u8, secret: &crate::dh::SharedSecret) -> [u8; 16] {
+        let h = crate::mac::sha1(&[&[byte], secret.secbytes()]);
+        h[..16].try_into().unwrap()
+    }
+
+    /// Whether `a > b` for minimal big-endian byte strings.
+    fn minimal_greater(a: &[u8], b: &[u8]) -> bool {
+        (a.len(), a) > (b.len(), b)
+    }
+
+    #[test]
+    fn side_with_the_larger_public_key_sends_with_byte_1() {
+        let (alice, bob, _rng) = pair();
+        for r in [&alice, &bob] {
+            for i in 0..2 {
+                let ours = &r.our_keys[i];
+                let theirs = &r.their_y;
+                let secret = ours.shared_secret(theirs);
+                let high = minimal_greater(&ours.public_bytes(), &theirs.to_minimal_bytes());
+                let (send, recv) = if high { (1, 2) } else { (2, 1) };
+                let keys = r.derive(i, 0).unwrap();
+                assert_eq!(keys.send_aes, spec_aes(send, &secret), "i={i} high={high}");
+                assert_eq!(keys.recv_aes, spec_aes(recv, &secret), "i={i} high={high}");
+            }
+        }
+    }
+
+    #[test]
+    fn equal_public_keys_derive_as_the_low_side_like_libotr() {
+        // libotr compares with a strict `>`: a peer echoing our own key makes
+        // us the low side (send with 0x02).
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let ake = DhKeyPair::generate(&mut rng);
+        let echoed = *ake.public();
+        let r = Ratchet::after_ake(&mut rng, ake, 1, 1, echoed);
+        let secret = r.our_keys[1].shared_secret(&echoed);
+        let keys = r.derive(1, 0).unwrap();
+        assert_eq!(keys.send_aes, spec_aes(2, &secret));
+        assert_eq!(keys.recv_aes, spec_aes(1, &secret));
+    }
+
+    #[test]
+    fn debug_shows_key_ids_only() {
+        let (alice, _bob, _rng) = pair();
+        assert_eq!(
+            format!("{alice:?}"),
+            "Ratchet { our_keyid: 2, their_keyid: 1, .. }"
+        );
+    }
+
+    /// A correctly MACed message under Alice's sending pair (her previous key,
+    /// Bob's current one) with the key ids and counter given.
+    fn forge(
+        alice: &mut Ratchet,
+        sender_keyid: u32,
+        recipient_keyid: u32,
+        counter: u64,
+    ) -> Vec<u8> {
+        let next_dh = alice.our_keys[0].public_bytes();
+        let session = alice.session(1, 0).unwrap();
+        let (aes, mac_key) = (session.send_aes, session.send_mac);
+        let mut encrypted = Payload::encode(b"forged", &[]).unwrap();
+        apply_aes128_ctr(&aes, counter.to_be_bytes(), &mut encrypted);
+        DataMessage {
+            flags: DataFlags::NONE,
+            sender_keyid,
+            recipient_keyid,
+            next_dh: Mpi::trimmed(&next_dh),
+            counter: counter.to_be_bytes(),
+            encrypted: &encrypted,
+            mac: [0; 20],
+            old_mac_keys: &[],
+        }
+        .encode_with_mac(&Header::V2, |c| hmac_sha1(&mac_key, c))
+        .unwrap()
+    }
+
+    #[test]
+    fn forged_message_with_the_right_key_ids_is_accepted() {
+        // The control for the key-id tests below: only the ids differ there.
+        let (mut alice, mut bob, mut rng) = pair();
+        let m = forge(&mut alice, 1, 1, 1);
+        assert_eq!(receive(&mut bob, &mut rng, &m).unwrap(), b"forged");
+    }
+
+    #[test]
+    fn recipient_key_id_not_ours_or_our_previous_is_rejected() {
+        let (mut alice, mut bob, mut rng) = pair();
+        // Bob's key ids are 2 (current) and 1 (previous).
+        for recipient in [3, 4, 7, u32::MAX] {
+            let m = forge(&mut alice, 1, recipient, 1);
+            assert_eq!(
+                receive(&mut bob, &mut rng, &m),
+                Err(DataRejection::UnknownKeyId),
+                "recipient key id {recipient}"
+            );
+        }
+        assert_eq!((bob.our_keyid(), bob.their_keyid()), (2, 1));
+    }
+
+    #[test]
+    fn sender_key_id_not_theirs_is_rejected() {
+        let (mut alice, mut bob, mut rng) = pair();
+        // Bob knows only Alice's key 1 (no previous key yet).
+        for sender in [2, 3, u32::MAX] {
+            let m = forge(&mut alice, sender, 1, 1);
+            assert_eq!(
+                receive(&mut bob, &mut rng, &m),
+                Err(DataRejection::UnknownKeyId),
+                "sender key id {sender}"
+            );
+        }
+    }
+
+    /// Alice's AKE key has id 0 and Bob believes it does: key id 0 then names
+    /// a key each side holds, and only the explicit zero checks refuse it.
+    fn pair_with_alice_ake_keyid_zero() -> (Ratchet, Ratchet, ChaCha20Rng) {
+        let mut rng = ChaCha20Rng::seed_from_u64(9);
+        let a1 = DhKeyPair::generate(&mut rng);
+        let b1 = DhKeyPair::generate(&mut rng);
+        let (a_pub, b_pub) = (*a1.public(), *b1.public());
+        let alice = Ratchet::after_ake(&mut rng, a1, 0, 1, b_pub);
+        let bob = Ratchet::after_ake(&mut rng, b1, 1, 0, a_pub);
+        (alice, bob, rng)
+    }
+
+    #[test]
+    fn sender_key_id_zero_is_rejected_even_when_it_names_their_key() {
+        let (mut alice, mut bob, mut rng) = pair_with_alice_ake_keyid_zero();
+        let m = send(&mut alice, b"from key 0");
+        assert_eq!(
+            receive(&mut bob, &mut rng, &m),
+            Err(DataRejection::UnknownKeyId)
+        );
+        assert_eq!((bob.our_keyid(), bob.their_keyid()), (2, 0));
+    }
+
+    #[test]
+    fn recipient_key_id_zero_is_rejected_even_when_it_names_our_key() {
+        let (mut alice, mut bob, mut rng) = pair_with_alice_ake_keyid_zero();
+        let m = send(&mut bob, b"to key 0");
+        assert_eq!(
+            receive(&mut alice, &mut rng, &m),
+            Err(DataRejection::UnknownKeyId)
+        );
+        assert_eq!((alice.our_keyid(), alice.their_keyid()), (1, 1));
+    }
+
+    #[test]
+    fn sending_extra_key_is_the_extra_key_the_receiver_gets() {
+        let (mut alice, mut bob, mut rng) = pair();
+        let sent = alice.sending_extra_key().unwrap();
+        let m = send(&mut alice, b"x");
+        let decoded = EncodedMessage::decode(&m).unwrap();
+        let MessageBody::Data(d) = decoded.message.body else {
+            panic!()
+        };
+        let accepted = bob.decrypt(&mut rng, &d, decoded.authenticated).unwrap();
+        assert_eq!(*accepted.extra_key, *sent);
+        let secret = alice.our_keys[1].shared_secret(&alice.their_y);
+        assert_eq!(
+            *sent,
+            crate::mac::sha256(&[&[0xff], secret.secbytes()]),
+            "SHA-256(0xFF ‖ secbytes)"
+        );
+    }
+
+    #[test]
+    fn sender_key_id_neither_current_nor_previous_is_rejected_once_a_previous_exists() {
+        let (mut alice, mut bob, mut rng) = pair();
+        let m = send(&mut alice, b"one");
+        receive(&mut bob, &mut rng, &m).unwrap();
+        // Bob now knows Alice's keys 2 (current) and 1 (previous).
+        assert_eq!(bob.their_keyid(), 2);
+        for sender in [3, 5, u32::MAX] {
+            let m = forge(&mut alice, sender, 1, 10);
+            assert_eq!(
+                receive(&mut bob, &mut rng, &m),
+                Err(DataRejection::UnknownKeyId),
+                "sender key id {sender}"
+            );
+        }
+        // The previous key itself is still accepted.
+        let m = forge(&mut alice, 1, 1, 10);
+        assert_eq!(receive(&mut bob, &mut rng, &m).unwrap(), b"forged");
+    }
 }

@@ -208,4 +208,40 @@ mod tests {
         assert_eq!(r.held_bytes(), 0);
         assert_eq!(r.deadline(life), None);
     }
+
+    #[test]
+    fn message_of_exactly_the_limit_completes_and_one_byte_more_is_dropped() {
+        let t = Timestamp::default();
+        let mut r = Reassembly::default();
+        assert_eq!(
+            r.accept(&frag(1, 2, b"abc"), t, 5),
+            FragmentOutcome::Incomplete
+        );
+        assert_eq!(
+            r.accept(&frag(2, 2, b"de"), t, 5),
+            FragmentOutcome::Complete(b"abcde".to_vec())
+        );
+        let mut r = Reassembly::default();
+        assert_eq!(
+            r.accept(&frag(1, 2, b"abc"), t, 5),
+            FragmentOutcome::Incomplete
+        );
+        assert_eq!(
+            r.accept(&frag(2, 2, b"def"), t, 5),
+            FragmentOutcome::LimitExceeded
+        );
+        assert_eq!(r.held_bytes(), 0);
+        // A first fragment alone over the limit is dropped too; one at the
+        // limit is kept.
+        let mut r = Reassembly::default();
+        assert_eq!(
+            r.accept(&frag(1, 2, b"abcdef"), t, 5),
+            FragmentOutcome::LimitExceeded
+        );
+        assert_eq!(
+            r.accept(&frag(1, 2, b"abcde"), t, 5),
+            FragmentOutcome::Incomplete
+        );
+        assert_eq!(r.held_bytes(), 5);
+    }
 }

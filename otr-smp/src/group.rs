@@ -239,4 +239,26 @@ mod tests {
         assert_eq!(g.pow(&U1536::from_u8(10), 8), U1536::from_u16(1024));
         assert_eq!(generator_pow(&U1536::from_u8(10), 4), U1536::from_u16(1024));
     }
+
+    #[test]
+    fn as_uint_returns_the_checked_value() {
+        let value = U1536::from_u64(0x0123_4567_89ab_cdef);
+        let element = GroupElement::from_uint(value).unwrap();
+        assert_eq!(element.as_uint(), &value);
+        assert_eq!(
+            element.to_minimal_bytes(),
+            [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef]
+        );
+    }
+
+    #[test]
+    fn debug_shows_the_first_eight_bytes_and_the_length() {
+        let short = GroupElement::from_uint(U1536::from_u16(0x1234)).unwrap();
+        assert_eq!(format!("{short:?}"), "GroupElement(1234…, 2 bytes)");
+        let long = GroupElement::from_uint(MODULUS.wrapping_sub(&U1536::from_u8(2))).unwrap();
+        assert_eq!(
+            format!("{long:?}"),
+            "GroupElement(ffffffffffffffff…, 192 bytes)"
+        );
+    }
 }

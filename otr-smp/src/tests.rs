@@ -577,3 +577,24 @@ fn exponentiation_count_of_a_complete_smp() {
     assert_eq!(stats::get(Kind::MultiTermFull), 6);
     assert_eq!(stats::get(Kind::MultiTermShort), 12);
 }
+
+#[test]
+fn smp_message_kinds_map_to_tlv_types_2_to_7_and_back() {
+    let kinds = [
+        (2, SmpMessageKind::Smp1, "SMP message 1", 6),
+        (3, SmpMessageKind::Smp2, "SMP message 2", 11),
+        (4, SmpMessageKind::Smp3, "SMP message 3", 8),
+        (5, SmpMessageKind::Smp4, "SMP message 4", 3),
+        (6, SmpMessageKind::Abort, "SMP abort", 0),
+        (7, SmpMessageKind::Smp1Q, "SMP message 1Q", 6),
+    ];
+    for (tlv_type, kind, shown, count) in kinds {
+        assert_eq!(SmpMessageKind::from_tlv_type(tlv_type), Some(kind));
+        assert_eq!(kind.tlv_type(), tlv_type);
+        assert_eq!(kind.to_string(), shown);
+        assert_eq!(kind.mpi_count(), count);
+    }
+    for other in [0, 1, 8, 9, 0x100, u16::MAX] {
+        assert_eq!(SmpMessageKind::from_tlv_type(other), None, "TLV {other}");
+    }
+}

@@ -230,3 +230,59 @@ pub fn signed_mac_input(
     w.u32(keyid);
     w.finish().unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pubkey_bytes() -> Vec<u8> {
+        let mut w = Writer::new();
+        w.u16(0)
+            .mpi("p", Mpi::trimmed(&[0xc3, 1]))
+            .mpi("q", Mpi::trimmed(&[0x85]))
+            .mpi("g", Mpi::trimmed(&[2]))
+            .mpi("y", Mpi::trimmed(&[7, 7]));
+        w.finish().unwrap()
+    }
+
+    fn identity_bytes(keyid: u32) -> Vec<u8> {
+        let mut bytes = pubkey_bytes();
+        bytes.extend(keyid.to_be_bytes());
+        bytes.extend([1; 20]);
+        bytes.extend([2; 20]);
+        bytes
+    }
+
+    #[test]
+    fn signed_identity_with_key_id_zero_is_rejected_and_any_other_accepted() {
+        assert_eq!(
+            SignedIdentity::decode(&identity_bytes(0)),
+            Err(DecodeError::ZeroKeyId { field: "DH" })
+        );
+        for keyid in [1, 2, 0x100, u32::MAX] {
+            let bytes = identity_bytes(keyid);
+            let identity = SignedIdentity::decode(&bytes).unwrap();
+            assert_eq!(identity.keyid, keyid);
+            assert_eq!(identity.signature.r, [1; 20]);
+            assert_eq!(identity.signature.s, [2; 20]);
+        }
+    }
+
+    #[test]
+    fn signed_identity_re_encodes_to_its_input() {
+        let bytes = identity_bytes(7);
+        let identity = SignedIdentity::decode(&bytes).unwrap();
+        assert_eq!(identity.to_bytes(), bytes);
+    }
+
+    #[test]
+    fn signed_mac_input_is_own_dh_then_peer_dh_then_pubkey_then_keyid() {
+        let key_bytes = pubkey_bytes();
+        let key = DsaPublicKey::decode(&key_bytes).unwrap();
+        let input = signed_mac_input(Mpi::trimmed(&[0x11]), Mpi::trimmed(&[0x22, 0x33]), &key, 9);
+        let mut expected = vec![0, 0, 0, 1, 0x11, 0, 0, 0, 2, 0x22, 0x33];
+        expected.extend(&key_bytes);
+        expected.extend([0, 0, 0, 9]);
+        assert_eq!(input, expected);
+    }
+}

@@ -99,4 +99,20 @@ mod tests {
     fn empty_body_decodes_to_nothing() {
         assert_eq!(decode(b"?OTR:.").unwrap(), Vec::<u8>::new());
     }
+
+    #[test]
+    fn each_wrap_character_alone_is_accepted() {
+        // Each of space, tab, LF and CR must switch on the whitespace filter by
+        // itself, not only in combination with another one.
+        for wrap in [b' ', b'\t', b'\n', b'\r'] {
+            let mut text = b"?OTR:AAMD".to_vec();
+            text.push(wrap);
+            text.extend_from_slice(b"/xA=.");
+            assert_eq!(
+                decode(&text).unwrap(),
+                [0, 3, 3, 0xff, 0x10],
+                "wrap byte {wrap:#04x}"
+            );
+        }
+    }
 }

@@ -105,3 +105,17 @@ impl<'a> DataMessage<'a> {
             .filter_map(|chunk| chunk.try_into().ok())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ignore_unreadable_reads_bit_0_only() {
+        assert!(!DataFlags::NONE.ignore_unreadable());
+        assert!(DataFlags(DataFlags::IGNORE_UNREADABLE).ignore_unreadable());
+        assert!(DataFlags(0xff).ignore_unreadable());
+        assert!(!DataFlags(0x02).ignore_unreadable());
+        assert!(!DataFlags(0xfe).ignore_unreadable());
+    }
+}

@@ -127,4 +127,25 @@ mod tests {
         assert_eq!(Fingerprint::parse_hex("9a08"), None);
         assert_eq!(Fingerprint::parse_hex(&format!("{}0", fp.to_hex())), None);
     }
+
+    #[test]
+    fn as_bytes_and_formatting_show_the_wrapped_bytes() {
+        let mut bytes = [0u8; 20];
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = u8::try_from(i * 13).unwrap();
+        }
+        let fp = Fingerprint::from_bytes(bytes);
+        assert_eq!(fp.as_bytes(), &bytes);
+        assert_eq!(fp.to_string(), fp.to_human());
+        assert_eq!(format!("{fp:?}"), format!("Fingerprint({})", fp.to_hex()));
+        // Every nibble value in both positions survives a parse.
+        let all_nibbles = Fingerprint::from_bytes([
+            0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54,
+            0x32, 0x10, 0x0f, 0xf0, 0x11, 0xee,
+        ]);
+        assert_eq!(
+            Fingerprint::parse_hex(&all_nibbles.to_hex()),
+            Some(all_nibbles)
+        );
+    }
 }

@@ -278,4 +278,43 @@ mod tests {
             assert_eq!(read_header(&mut Reader::new(bytes)), Err(expected));
         }
     }
+
+    #[test]
+    fn every_message_type_byte_round_trips() {
+        for ty in [
+            MessageType::DhCommit,
+            MessageType::Data,
+            MessageType::DhKey,
+            MessageType::RevealSignature,
+            MessageType::Signature,
+        ] {
+            assert_eq!(MessageType::from_byte(ty.byte()), Some(ty), "{ty:?}");
+        }
+        assert_eq!(MessageType::from_byte(0x12), Some(MessageType::Signature));
+        for unknown in [0x00, 0x01, 0x04, 0x0b, 0x10, 0x13, 0xff] {
+            assert_eq!(MessageType::from_byte(unknown), None, "{unknown:#04x}");
+        }
+    }
+
+    #[test]
+    fn header_accessors_return_the_v3_tags_and_nothing_for_v2() {
+        let sender = InstanceTag::new(0x1234).unwrap();
+        let receiver = InstanceTag::new(0x5678);
+        let v3 = Header::V3 { sender, receiver };
+        assert_eq!(v3.sender(), Some(sender));
+        assert_eq!(v3.receiver(), receiver);
+        assert_eq!(v3.receiver_wire(), 0x5678);
+        assert_eq!(v3.version(), ProtocolVersion::V3);
+        assert_eq!(Header::V2.sender(), None);
+        assert_eq!(Header::V2.receiver_wire(), 0);
+    }
+
+    #[test]
+    fn versions_and_instance_tags_format_as_documented() {
+        assert_eq!(ProtocolVersion::V2.to_string(), "2");
+        assert_eq!(ProtocolVersion::V3.to_string(), "3");
+        let tag = InstanceTag::new(0x1ab).unwrap();
+        assert_eq!(tag.to_string(), "0x000001ab");
+        assert_eq!(format!("{tag:?}"), "InstanceTag(0x000001ab)");
+    }
 }

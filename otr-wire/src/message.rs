@@ -385,4 +385,33 @@ mod tests {
         assert_eq!((header, ty), (v3(), MessageType::Data));
         assert!(flags.unwrap().ignore_unreadable());
     }
+
+    #[test]
+    fn ake_messages_re_encode_to_their_input() {
+        let mut signature = vec![0, 2, 0x12, 0, 0, 0, 2, 9, 9];
+        signature.extend([3; 20]);
+        let dh_key = vec![0, 3, 0x0a, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 1, 5];
+        for (bytes, ty) in [
+            (commit_with_hash_len(32), MessageType::DhCommit),
+            (reveal_with_key_len(16), MessageType::RevealSignature),
+            (signature, MessageType::Signature),
+            (dh_key, MessageType::DhKey),
+        ] {
+            let decoded = EncodedMessage::decode(&bytes).unwrap();
+            assert_eq!(decoded.message.body.message_type(), ty);
+            assert_eq!(decoded.message.encode().unwrap(), bytes, "{ty:?}");
+        }
+    }
+
+    #[test]
+    fn signature_message_exposes_the_mac_covered_range() {
+        let mut bytes = vec![0, 2, 0x12, 0, 0, 0, 2, 9, 9];
+        bytes.extend([3; 20]);
+        let decoded = EncodedMessage::decode(&bytes).unwrap();
+        assert_eq!(decoded.authenticated, &[0, 0, 0, 2, 9, 9]);
+        let MessageBody::Signature(s) = decoded.message.body else {
+            panic!("{:?}", decoded.message.body)
+        };
+        assert_eq!((s.encrypted_signature, s.mac), (&[9u8, 9][..], [3; 20]));
+    }
 }

@@ -100,4 +100,27 @@ mod tests {
         assert!(Mpi::from_minimal(&[0, 1]).is_none());
         assert!(Mpi::from_minimal(&[1, 0]).is_some());
     }
+
+    #[test]
+    fn is_zero_only_for_the_empty_encoding() {
+        assert!(Mpi::ZERO.is_zero());
+        assert!(!Mpi::trimmed(&[1]).is_zero());
+        assert!(!Mpi::trimmed(&[0, 0x80, 0]).is_zero());
+    }
+
+    #[test]
+    fn encoded_len_is_four_plus_the_minimal_bytes() {
+        assert_eq!(Mpi::ZERO.encoded_len(), 4);
+        assert_eq!(Mpi::trimmed(&[0, 7]).encoded_len(), 5);
+        assert_eq!(Mpi::trimmed(&[1; 192]).encoded_len(), 196);
+    }
+
+    #[test]
+    fn debug_shows_the_value_in_hex() {
+        assert_eq!(format!("{:?}", Mpi::ZERO), "Mpi(0x0)");
+        assert_eq!(
+            format!("{:?}", Mpi::trimmed(&[0, 0x0a, 0xff])),
+            "Mpi(0x0aff)"
+        );
+    }
 }

@@ -207,4 +207,37 @@ mod tests {
         let sig = DsaSignature::read_rest(&mut Reader::new(&bytes)).unwrap();
         assert_eq!((sig.r, sig.s), ([1; 20], [2; 20]));
     }
+
+    #[test]
+    fn encoded_len_matches_the_encoding() {
+        let bytes = sample();
+        let key = DsaPublicKey::decode(&bytes).unwrap();
+        assert_eq!(key.encoded_len(), bytes.len());
+        assert_eq!(key.encoded_len(), 2 + 6 + 5 + 5 + 6);
+    }
+
+    #[test]
+    fn debug_shows_fingerprint_and_sizes_not_the_raw_key() {
+        let bytes = sample();
+        let key = DsaPublicKey::decode(&bytes).unwrap();
+        let shown = format!("{key:?}");
+        assert!(shown.starts_with("DsaPublicKey {"), "{shown}");
+        assert!(shown.contains(&key.fingerprint().to_hex()), "{shown}");
+        assert!(shown.contains("p_bits: 16"), "{shown}");
+        assert!(shown.contains("q_bits: 8"), "{shown}");
+    }
+
+    #[test]
+    fn signature_writes_r_then_s() {
+        let sig = DsaSignature {
+            r: [1; 20],
+            s: [2; 20],
+        };
+        let mut w = Writer::new();
+        sig.write(&mut w);
+        let bytes = w.finish().unwrap();
+        assert_eq!(bytes.len(), DsaSignature::LEN);
+        assert_eq!(DsaSignature::read_rest(&mut Reader::new(&bytes)), Ok(sig));
+        assert_eq!(&bytes[..20], &[1; 20]);
+    }
 }

@@ -536,4 +536,49 @@ mod more_tests {
         assert_eq!(p.text, b"\xff\xfe ok");
         assert_eq!(String::from_utf8_lossy(p.text), "\u{fffd}\u{fffd} ok");
     }
+
+    fn smp_value(count: usize) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.u32(u32::try_from(count).unwrap());
+        for i in 0..count {
+            w.mpi("x", Mpi::trimmed(&[u8::try_from(i + 1).unwrap()]));
+        }
+        w.finish().unwrap()
+    }
+
+    #[test]
+    fn each_smp_type_parses_to_its_variant_with_its_own_count() {
+        for (tlv_type, count) in [(2u16, 6usize), (3, 11), (4, 8), (5, 3)] {
+            let value = smp_value(count);
+            let parsed = Tlv::parse(RawTlv {
+                tlv_type,
+                value: &value,
+            })
+            .unwrap();
+            assert_eq!(parsed.tlv_type(), tlv_type);
+            let body = match parsed {
+                Tlv::Smp1(b) | Tlv::Smp2(b) | Tlv::Smp3(b) | Tlv::Smp4(b) => b,
+                other => panic!("type {tlv_type} parsed as {other:?}"),
+            };
+            assert_eq!(body.0.len(), count);
+        }
+        let value = smp_value(8);
+        assert!(matches!(
+            Tlv::parse(RawTlv {
+                tlv_type: 4,
+                value: &value
+            }),
+            Ok(Tlv::Smp3(_))
+        ));
+        assert_eq!(
+            Tlv::parse(RawTlv {
+                tlv_type: 4,
+                value: &smp_value(6)
+            }),
+            Err(DecodeError::SmpMpiCount {
+                expected: 8,
+                actual: 6
+            })
+        );
+    }
 }

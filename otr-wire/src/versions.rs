@@ -80,4 +80,25 @@ mod tests {
         assert_eq!(v1_only.best_common(&both), None);
         assert!(!v1_only.offers_any_spoken());
     }
+
+    #[test]
+    fn contains_reports_exactly_the_inserted_versions() {
+        let v2 = OfferedVersions::of(&[ProtocolVersion::V2]);
+        let v3 = OfferedVersions::of(&[ProtocolVersion::V3]);
+        assert!(v2.contains(ProtocolVersion::V2));
+        assert!(!v2.contains(ProtocolVersion::V3));
+        assert!(v3.contains(ProtocolVersion::V3));
+        assert!(!v3.contains(ProtocolVersion::V2));
+        assert!(!OfferedVersions::default().contains(ProtocolVersion::V2));
+    }
+
+    #[test]
+    fn offers_any_spoken_needs_only_one_of_v2_or_v3() {
+        assert!(OfferedVersions::of(&[ProtocolVersion::V2]).offers_any_spoken());
+        assert!(OfferedVersions::of(&[ProtocolVersion::V3]).offers_any_spoken());
+        assert!(
+            OfferedVersions::of(&[ProtocolVersion::V2, ProtocolVersion::V3]).offers_any_spoken()
+        );
+        assert!(!OfferedVersions::default().offers_any_spoken());
+    }
 }
