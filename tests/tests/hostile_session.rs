@@ -627,3 +627,52 @@ fn signature_message_in_authstate_none_is_ignored() {
     assert!(out.is_empty(), "{out:?}");
     assert_eq!(p.bob.session.best_instance(), before);
 }
+
+#[test]
+fn malformed_message_from_a_new_instance_creates_and_evicts_nothing() {
+    let mut p = pair();
+    let before = p.alice.session.instances();
+    // A D-H Commit header from an unknown instance with a truncated body.
+    let mut bytes = vec![0, 3, 0x02, 0x00, 0x12, 0x34, 0x56, 0, 0, 0, 0];
+    bytes.extend([0, 0, 0, 0x20, 1, 2, 3]);
+    let out = feed(&mut p, Side::Alice, armor::encode(&bytes).as_bytes());
+    assert_eq!(events(&out), vec![Event::ReceivedMalformed]);
+    assert_eq!(p.alice.session.instances(), before);
+}
+
+#[test]
+fn a_full_instance_table_never_evicts_an_instance_in_the_middle_of_an_exchange() {
+    let mut c = SessionConfig::default();
+    c.max_instances = 2;
+    let mut p = Pair::new(1, test_keys(), SessionConfig::default(), c);
+    // Two instances start exchanges with Bob (their D-H Commits get D-H Keys).
+    let q0 = p.bob.session.send_query();
+    let commit = sent(&p.alice.session.handle_input(&sent(&q0)[0]))[0].clone();
+    let bytes = decode(&commit);
+    let MessageBody::DhCommit(c) = EncodedMessage::decode(&bytes).unwrap().message.body else {
+        panic!()
+    };
+    for tag in [0x5000u32, 0x5001, 0x5002] {
+        let m = EncodedMessage {
+            header: Header::V3 {
+                sender: InstanceTag::new(tag).unwrap(),
+                receiver: None,
+            },
+            body: MessageBody::DhCommit(c),
+        };
+        let _ = feed(
+            &mut p,
+            Side::Bob,
+            armor::encode(&m.encode().unwrap()).as_bytes(),
+        );
+    }
+    let children: Vec<_> = p.bob.session.instances().into_iter().skip(1).collect();
+    assert_eq!(children.len(), 2, "the third newcomer was refused");
+    assert!(
+        children
+            .iter()
+            .all(|i| i.auth_state == otr_core::AuthStateName::AwaitingRevealSig)
+    );
+    assert_eq!(children[0].instance, InstanceTag::new(0x5000));
+    assert_eq!(children[1].instance, InstanceTag::new(0x5001));
+}

@@ -146,10 +146,15 @@ impl EnvParts<'_> {
     ) -> Option<&'c mut Context> {
         if !children.contains_key(&tag) {
             if children.len() >= self.config.max_instances {
-                // Evict the least recently heard-from instance that is not private.
+                // Evict the least recently heard-from instance that is neither
+                // private nor in the middle of an exchange; if there is none,
+                // the newcomer is refused.
                 let victim = children
                     .iter()
-                    .filter(|(_, c)| c.msg.name() == MessageState::Plaintext)
+                    .filter(|(_, c)| {
+                        c.msg.name() == MessageState::Plaintext
+                            && c.auth_name() == crate::ake::AuthStateName::None
+                    })
                     .min_by_key(|(_, c)| c.last_received)
                     .map(|(t, _)| *t)?;
                 children.remove(&victim);
@@ -265,6 +270,30 @@ impl EnvParts<'_> {
             }
             _ => Target::Master,
         };
+        // Decode before touching any context: a malformed message must not
+        // create (or evict) an instance.
+        let decoded = match EncodedMessage::decode(bytes) {
+            Ok(d) => d,
+            Err(_) => {
+                let existing = match target {
+                    Target::Master => Some(master),
+                    Target::Child(tag) => children.get_mut(&tag),
+                };
+                out.push(Action::Event {
+                    instance: header.sender(),
+                    event: Event::ReceivedMalformed,
+                });
+                if let Some(ctx) = existing
+                    && message_type == MessageType::Data
+                    && !ignore_unreadable
+                    && ctx.msg.name() == MessageState::Encrypted
+                {
+                    let mut env = self.env(out);
+                    env.send(ctx, error_message(ERROR_MALFORMED), 0, false);
+                }
+                return;
+            }
+        };
         let ctx: &mut Context = match target {
             Target::Master => master,
             Target::Child(tag) => {
@@ -282,23 +311,6 @@ impl EnvParts<'_> {
                     Some(c) => c,
                     None => return,
                 }
-            }
-        };
-        let decoded = match EncodedMessage::decode(bytes) {
-            Ok(d) => d,
-            Err(_) => {
-                out.push(Action::Event {
-                    instance: ctx.their_tag,
-                    event: Event::ReceivedMalformed,
-                });
-                if message_type == MessageType::Data
-                    && !ignore_unreadable
-                    && ctx.msg.name() == MessageState::Encrypted
-                {
-                    let mut env = self.env(out);
-                    env.send(ctx, error_message(ERROR_MALFORMED), 0, false);
-                }
-                return;
             }
         };
         ctx.last_received = Some(self.now);
