@@ -53,6 +53,11 @@ const BOB_TAG: u32 = 0x0b0b_0000;
 const SECRETS: [&[u8]; 3] = [b"the secret", b"another secret", b"a third one"];
 /// At most this many messages kept in a pool or queue.
 const MAX_QUEUE: usize = 64;
+/// At most this many messages in flight to one party of `two_party` (a
+/// Reveal Signature split at the smallest fragment size is ~70 fragments).
+const MAX_INBOX: usize = 1024;
+/// At most this many delivery rounds when the network is faithful.
+const FAITHFUL_ROUNDS: usize = 4096;
 /// At most this many operations per input.
 const MAX_OPS: usize = 160;
 /// At most this many fragments fed for one fragmented message.
@@ -1008,7 +1013,11 @@ impl TwoParty {
             if me.history.len() < 4 * MAX_QUEUE {
                 me.history.push(m.clone());
             }
-            push_bounded(&mut self.party(from.other()).inbox, m.clone());
+            let inbox = &mut self.party(from.other()).inbox;
+            if inbox.len() >= MAX_INBOX {
+                inbox.pop_front();
+            }
+            inbox.push_back(m.clone());
         }
     }
 
@@ -1115,7 +1124,7 @@ impl TwoParty {
             Op::Deliver { to, index } => {
                 self.deliver_at(*to, usize::from(*index));
             }
-            Op::Drive { steps } => self.drive(usize::from(*steps % 32)),
+            Op::Drive { steps } => self.drive(usize::from(*steps)),
             Op::Drop { to, index } => {
                 let inbox = &mut self.party(*to).inbox;
                 if let Some(i) = pick(usize::from(*index), inbox.len()) {
@@ -1123,8 +1132,13 @@ impl TwoParty {
                 }
             }
             Op::Duplicate { to, index } => {
-                if let Some(m) = self.in_flight(*to, *index).cloned() {
-                    push_bounded(&mut self.party(*to).inbox, m);
+                let inbox = &mut self.party(*to).inbox;
+                if let Some(m) = pick(usize::from(*index), inbox.len())
+                    .and_then(|i| inbox.get(i))
+                    .cloned()
+                    && inbox.len() < MAX_INBOX
+                {
+                    inbox.push_back(m);
                 }
             }
             Op::Swap { to, a, b } => {
@@ -1188,7 +1202,7 @@ impl TwoParty {
         self.bob.inbox.clear();
         let q = self.alice.session.send_query();
         self.emit(Who::Alice, &q);
-        self.drive(64);
+        self.drive(FAITHFUL_ROUNDS);
         let a = self.alice.session.best_instance();
         assert!(
             a.message_state == MessageState::Encrypted,
@@ -1209,7 +1223,7 @@ impl TwoParty {
         let text = self.next_text(Who::Alice);
         let wire = self.alice.session.send_message(&text).unwrap_or_default();
         self.emit(Who::Alice, &wire);
-        self.drive(64);
+        self.drive(FAITHFUL_ROUNDS);
         assert!(
             self.bob.expect.delivered.contains(&text),
             "a fresh message after recovery was not delivered"
@@ -1280,7 +1294,7 @@ pub fn two_party(data: &[u8]) {
     if setup.establish {
         let q = world.alice.session.send_query();
         world.emit(Who::Alice, &q);
-        world.drive(64);
+        world.drive(FAITHFUL_ROUNDS);
     }
     for op in conversation.ops.iter().take(MAX_OPS) {
         world.step(op);

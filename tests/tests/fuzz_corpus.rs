@@ -4,7 +4,8 @@
     clippy::panic,
     clippy::indexing_slicing
 )]
-//! Replays every fuzz corpus and regression input through the fuzz-target bodies in `otr_wire::fuzzing`.
+//! Replays every fuzz corpus and regression input through the fuzz-target bodies in
+//! `otr_wire::fuzzing` and `otr_core::fuzzing`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -81,4 +82,14 @@ fn tlvs_corpus() {
 #[test]
 fn signed_identity_corpus() {
     replay("signed_identity", otr_wire::fuzzing::signed_identity);
+}
+
+#[test]
+fn session_input_corpus() {
+    replay("session_input", otr_core::fuzzing::session_input);
+}
+
+#[test]
+fn two_party_corpus() {
+    replay("two_party", otr_core::fuzzing::two_party);
 }
