@@ -223,7 +223,10 @@ impl AuthState {
         commit: &DhCommit<'_>,
     ) -> AkeOutput {
         let version = env.header.version();
-        if let Self::AwaitingDhKey(ours) = self {
+        // A commit of another version is no collision with ours: answer it.
+        if let Self::AwaitingDhKey(ours) = self
+            && ours.version == version
+        {
             if ct_eq(&ours.hashed_gx, &commit.hashed_gx) {
                 return AkeOutput {
                     reflected: true,
