@@ -216,6 +216,14 @@ impl AuthState {
         }
     }
 
+    /// The hashed g^x identifying our pending D-H Commit, if any.
+    pub fn pending_commit_id(&self) -> Option<[u8; 32]> {
+        match self {
+            Self::AwaitingDhKey(s) => Some(s.hashed_gx),
+            _ => None,
+        }
+    }
+
     /// Handles a received D-H Commit.
     pub fn handle_commit<R: CryptoRng + ?Sized>(
         &mut self,

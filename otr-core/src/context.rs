@@ -57,6 +57,10 @@ pub(crate) struct Context {
     pub auth: AuthState,
     /// When the AKE in progress was started by us (for the master commit's lifetime).
     pub auth_started: Option<Timestamp>,
+    /// The master's D-H Commit (its hashed g^x) this instance has already
+    /// taken over: a master commit is continued at most once per instance,
+    /// so a commit whose secret was revealed is never offered again.
+    pub continued_master_commit: Option<[u8; 32]>,
     pub msg: MsgState,
     pub reassembly: Reassembly,
     pub last_sent: Option<Timestamp>,
@@ -69,11 +73,32 @@ impl Context {
             their_tag,
             auth: AuthState::None,
             auth_started: None,
+            continued_master_commit: None,
             msg: MsgState::Plaintext,
             reassembly: Reassembly::default(),
             last_sent: None,
             last_received: None,
         }
+    }
+
+    /// Continues the master's pending D-H Commit `master_commit` in this
+    /// child (a new instance answering, or colliding with, the commit sent
+    /// with receiver tag 0), unless this instance already continued that
+    /// very commit: its `r` may have been revealed to the buddy since, and
+    /// offering it again would make the buddy's next AKE fail.
+    pub fn take_over_master_commit(&mut self, master_commit: Option<AuthState>) {
+        if self.their_tag.is_none() {
+            return;
+        }
+        let Some(copy) = master_commit else {
+            return;
+        };
+        let id = copy.pending_commit_id();
+        if id.is_some() && id == self.continued_master_commit {
+            return;
+        }
+        self.continued_master_commit = id;
+        self.auth = copy;
     }
 
     /// The header for messages of `version` sent from this context.

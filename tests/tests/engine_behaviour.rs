@@ -285,3 +285,101 @@ fn a_dh_key_of_another_version_than_our_commit_is_ignored() {
     assert_eq!(p.alice.session.instances(), before);
     let _ = commit_v3;
 }
+
+#[test]
+fn a_v2_commit_is_answered_while_our_v3_commit_is_pending() {
+    // Found by the two_party fuzzer: a D-H Commit of another version is no
+    // collision with our pending commit (whichever hash is higher).
+    for seed in 0..6 {
+        let mut p = Pair::new(
+            60 + seed,
+            test_keys(),
+            SessionConfig::default(),
+            SessionConfig::default(),
+        );
+        let q = p.bob.session.send_query();
+        let ours = p.alice.session.handle_input(&sends(&q)[0]);
+        assert!(sends(&ours)[0].starts_with(b"?OTR:AAMC"), "a v3 commit");
+        // A v2-only buddy's D-H Commit.
+        let mut v2 = Pair::new(
+            60 + seed,
+            test_keys(),
+            SessionConfig::default(),
+            config(Policy::from_bits(0x72)),
+        );
+        let v2_commit = sends(&v2.bob.session.handle_input(b"?OTRv2?"))[0].clone();
+        assert!(v2_commit.starts_with(b"?OTR:AAIC"));
+        let out = p.alice.session.handle_input(&v2_commit);
+        let replies = sends(&out);
+        assert_eq!(replies.len(), 1, "seed {seed}: {out:?}");
+        assert!(
+            replies[0].starts_with(b"?OTR:AAIK"),
+            "seed {seed}: answered with a v2 D-H Key"
+        );
+        assert_eq!(
+            p.alice.session.instances()[0].auth_state,
+            AuthStateName::AwaitingRevealSig
+        );
+    }
+}
+
+#[test]
+fn a_child_never_offers_again_a_master_commit_it_already_continued() {
+    // Found by the two_party fuzzer. Bob answers Alice's query with a master
+    // commit (receiver tag 0), which his child for Alice continues to a
+    // private conversation; the master keeps the commit for its lifetime.
+    // A reflected query then makes Alice send Bob a D-H Commit of her own:
+    // Bob's child must answer it, not "win a collision" with the old master
+    // commit whose r it has already revealed, which left that stale commit
+    // in the child and made Alice's next AKE fail with a commit mismatch.
+    for seed in 0..8 {
+        let mut p = Pair::new(
+            40 + seed,
+            test_keys(),
+            config(Policy::ALLOW_V3 | Policy::ERROR_START_AKE),
+            config(Policy::ALLOW_V3 | Policy::ERROR_START_AKE),
+        );
+        p.establish(Side::Alice);
+        let query = p.alice.sent[0].clone();
+        assert!(query.starts_with(b"?OTR"), "seed {seed}");
+        let reflected = p.alice.session.handle_input(&query);
+        p.absorb(Side::Alice, reflected);
+        assert_eq!(p.to_bob.len(), 1, "seed {seed}: Alice's D-H Commit");
+        p.deliver_one(Side::Bob);
+        let child = p
+            .bob
+            .session
+            .instances()
+            .into_iter()
+            .find(|s| s.instance.is_some())
+            .unwrap();
+        assert_eq!(
+            child.auth_state,
+            AuthStateName::AwaitingRevealSig,
+            "seed {seed}: Bob's child answers Alice's commit with a D-H Key"
+        );
+        assert_eq!(child.message_state, MessageState::Encrypted, "seed {seed}");
+        // Alice ends; everything in flight is lost; she asks again.
+        let end = p.alice.session.end();
+        p.absorb(Side::Alice, end);
+        p.to_alice.clear();
+        p.to_bob.clear();
+        p.alice.events.clear();
+        p.establish(Side::Alice);
+        assert!(
+            !p.alice.saw(|e| matches!(e, Event::SetupError(_))),
+            "seed {seed}: {:?}",
+            p.alice.events
+        );
+        let a = p.alice.session.best_instance();
+        assert_eq!(a.message_state, MessageState::Encrypted, "seed {seed}");
+        assert!(
+            p.bob
+                .session
+                .instances()
+                .iter()
+                .any(|s| s.message_state == MessageState::Encrypted && s.ssid == a.ssid),
+            "seed {seed}: Bob shares Alice's new session"
+        );
+    }
+}

@@ -319,21 +319,15 @@ impl EnvParts<'_> {
             MessageBody::DhCommit(commit) => {
                 // A collision with the master's pending commit counts in every
                 // context (decision 7): the child inherits it first.
-                if ctx.their_tag.is_some()
-                    && matches!(ctx.auth, AuthState::None)
-                    && let Some(copy) = master_commit
-                {
-                    ctx.auth = copy;
+                if matches!(ctx.auth, AuthState::None) {
+                    ctx.take_over_master_commit(master_commit);
                 }
                 let mut env = self.env(out);
                 ctx.auth.handle_commit(env.ake(reply_header), &commit)
             }
             MessageBody::DhKey(key) => {
-                if ctx.their_tag.is_some()
-                    && ctx.auth.pending_commit().is_none()
-                    && let Some(copy) = master_commit
-                {
-                    ctx.auth = copy;
+                if ctx.auth.pending_commit().is_none() {
+                    ctx.take_over_master_commit(master_commit);
                 }
                 let mut env = self.env(out);
                 ctx.auth.handle_dh_key(env.ake(reply_header), &key)
