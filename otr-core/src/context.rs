@@ -61,6 +61,10 @@ pub(crate) struct Context {
     /// taken over: a master commit is continued at most once per instance,
     /// so a commit whose secret was revealed is never offered again.
     pub continued_master_commit: Option<[u8; 32]>,
+    /// The number (`EnvParts::next_commit_number`) of the last D-H Commit
+    /// this context sent or took over: the buddy answers the commit it
+    /// received last.
+    pub last_commit_number: u64,
     pub msg: MsgState,
     pub reassembly: Reassembly,
     pub last_sent: Option<Timestamp>,
@@ -74,6 +78,7 @@ impl Context {
             auth: AuthState::None,
             auth_started: None,
             continued_master_commit: None,
+            last_commit_number: 0,
             msg: MsgState::Plaintext,
             reassembly: Reassembly::default(),
             last_sent: None,
@@ -81,12 +86,17 @@ impl Context {
         }
     }
 
-    /// Continues the master's pending D-H Commit `master_commit` in this
-    /// child (a new instance answering, or colliding with, the commit sent
-    /// with receiver tag 0), unless this instance already continued that
-    /// very commit: its `r` may have been revealed to the buddy since, and
-    /// offering it again would make the buddy's next AKE fail.
-    pub fn take_over_master_commit(&mut self, master_commit: Option<AuthState>) {
+    /// Continues the master's pending D-H Commit (`master_commit`, sent as
+    /// commit number `master_number` with receiver tag 0) in this child: a
+    /// new instance answering or colliding with it. Not when this instance
+    /// already continued that very commit (its `r` may have been revealed to
+    /// the buddy since, and offering it again would make the buddy's next
+    /// AKE fail), nor when this child's own pending commit went out later.
+    pub fn take_over_master_commit(
+        &mut self,
+        master_commit: Option<AuthState>,
+        master_number: u64,
+    ) {
         if self.their_tag.is_none() {
             return;
         }
@@ -97,7 +107,11 @@ impl Context {
         if id.is_some() && id == self.continued_master_commit {
             return;
         }
+        if self.auth.pending_commit().is_some() && self.last_commit_number >= master_number {
+            return;
+        }
         self.continued_master_commit = id;
+        self.last_commit_number = master_number;
         self.auth = copy;
     }
 
@@ -140,5 +154,88 @@ impl Context {
 
     pub fn auth_name(&self) -> AuthStateName {
         self.auth.name()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ake::AkeEnv;
+    use crate::identity::DsaSigningKey;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+    use std::sync::OnceLock;
+
+    fn key() -> &'static DsaSigningKey {
+        static KEY: OnceLock<DsaSigningKey> = OnceLock::new();
+        KEY.get_or_init(|| DsaSigningKey::generate(&mut ChaCha20Rng::seed_from_u64(3)).unwrap())
+    }
+
+    /// A fresh pending commit (AWAITING_DHKEY) and its id.
+    fn commit(seed: u64) -> (AuthState, [u8; 32]) {
+        let mut auth = AuthState::None;
+        let _ = auth.start(AkeEnv {
+            our_key: key(),
+            rng: &mut ChaCha20Rng::seed_from_u64(seed),
+            header: Header::V3 {
+                sender: InstanceTag::new(0x100).unwrap(),
+                receiver: None,
+            },
+        });
+        let id = auth.pending_commit_id().unwrap();
+        (auth, id)
+    }
+
+    fn copy(auth: &AuthState) -> Option<AuthState> {
+        auth.copy_pending_commit(ProtocolVersion::V3)
+    }
+
+    fn child() -> Context {
+        Context::new(InstanceTag::new(0x200))
+    }
+
+    #[test]
+    fn a_child_takes_over_the_masters_commit_when_it_has_none() {
+        let (master, id) = commit(1);
+        let mut c = child();
+        c.take_over_master_commit(copy(&master), 1);
+        assert_eq!(c.auth.pending_commit_id(), Some(id));
+        assert_eq!(c.continued_master_commit, Some(id));
+        assert_eq!(c.last_commit_number, 1);
+    }
+
+    #[test]
+    fn a_commit_already_continued_is_not_taken_over_again() {
+        let (master, id) = commit(1);
+        let mut c = child();
+        c.continued_master_commit = Some(id);
+        c.take_over_master_commit(copy(&master), 1);
+        assert_eq!(c.auth.name(), AuthStateName::None);
+    }
+
+    #[test]
+    fn a_dh_key_answers_the_commit_sent_last() {
+        let (old, old_id) = commit(1);
+        let (new, new_id) = commit(2);
+        // The child holds a copy of the master's old commit (number 1); the
+        // master has since sent a new one (number 2): the buddy answers that.
+        let mut c = child();
+        c.take_over_master_commit(copy(&old), 1);
+        c.take_over_master_commit(copy(&new), 2);
+        assert_eq!(c.auth.pending_commit_id(), Some(new_id));
+        // The child resent its commit after the master's (number 3): keep it.
+        let mut c = child();
+        c.take_over_master_commit(copy(&old), 1);
+        c.last_commit_number = 3;
+        c.take_over_master_commit(copy(&new), 2);
+        assert_eq!(c.auth.pending_commit_id(), Some(old_id));
+    }
+
+    #[test]
+    fn the_master_never_takes_over_its_own_commit() {
+        let (master, _) = commit(1);
+        let mut m = Context::new(None);
+        m.take_over_master_commit(copy(&master), 1);
+        assert_eq!(m.auth.name(), AuthStateName::None);
     }
 }

@@ -105,6 +105,9 @@ pub struct Session {
     children: BTreeMap<InstanceTag, Context>,
     held: HeldMessages,
     offer: Offer,
+    /// How many D-H Commits we have sent (new or resent), so that each
+    /// context knows which of its commits went out last.
+    commits_sent: u64,
     known: BTreeMap<Fingerprint, String>,
     last_authenticated: Option<Fingerprint>,
     smp_secret: Option<Zeroizing<Vec<u8>>>,
@@ -179,6 +182,7 @@ impl Session {
             children: BTreeMap::new(),
             held: HeldMessages::default(),
             offer: Offer::NotSent,
+            commits_sent: 0,
             known: BTreeMap::new(),
             last_authenticated: None,
             smp_secret: None,
@@ -276,6 +280,7 @@ impl Session {
                 known: &mut self.known,
                 last_authenticated: &mut self.last_authenticated,
                 offer: &mut self.offer,
+                commits_sent: &mut self.commits_sent,
             },
         )
     }
@@ -751,9 +756,16 @@ struct EnvParts<'a> {
     known: &'a mut BTreeMap<Fingerprint, String>,
     last_authenticated: &'a mut Option<Fingerprint>,
     offer: &'a mut Offer,
+    commits_sent: &'a mut u64,
 }
 
 impl EnvParts<'_> {
+    /// Numbers a D-H Commit going out now (1, 2, …).
+    fn next_commit_number(&mut self) -> u64 {
+        *self.commits_sent = self.commits_sent.saturating_add(1);
+        *self.commits_sent
+    }
+
     fn env<'b>(&'b mut self, out: &'b mut Vec<Action>) -> Env<'b> {
         Env {
             config: self.config,

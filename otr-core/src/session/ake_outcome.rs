@@ -36,6 +36,11 @@ impl EnvParts<'_> {
             });
         }
         if let Some(reply) = output.reply {
+            if ctx.auth.pending_commit().is_some() {
+                // Still awaiting a D-H Key after replying: the reply is our
+                // commit, resent (we won a collision).
+                ctx.last_commit_number = self.next_commit_number();
+            }
             let mut env = self.env(out);
             let size = env.config.max_message_size;
             env.send(ctx, reply, size, true);

@@ -189,6 +189,7 @@ impl EnvParts<'_> {
                 receiver: None,
             },
         };
+        master.last_commit_number = self.next_commit_number();
         let mut env = self.env(out);
         let commit = master.auth.start(env.ake(header));
         master.auth_started = Some(env.now);
@@ -245,6 +246,7 @@ impl EnvParts<'_> {
             }
             _ => None,
         };
+        let master_commit_number = master.last_commit_number;
         // Route.
         let target = match header {
             Header::V3 { sender, receiver } => {
@@ -320,15 +322,13 @@ impl EnvParts<'_> {
                 // A collision with the master's pending commit counts in every
                 // context (decision 7): the child inherits it first.
                 if matches!(ctx.auth, AuthState::None) {
-                    ctx.take_over_master_commit(master_commit);
+                    ctx.take_over_master_commit(master_commit, master_commit_number);
                 }
                 let mut env = self.env(out);
                 ctx.auth.handle_commit(env.ake(reply_header), &commit)
             }
             MessageBody::DhKey(key) => {
-                if ctx.auth.pending_commit().is_none() {
-                    ctx.take_over_master_commit(master_commit);
-                }
+                ctx.take_over_master_commit(master_commit, master_commit_number);
                 let mut env = self.env(out);
                 ctx.auth.handle_dh_key(env.ake(reply_header), &key)
             }
