@@ -61,14 +61,16 @@ pub(crate) struct Context {
     /// taken over: a master commit is continued at most once per instance,
     /// so a commit whose secret was revealed is never offered again.
     pub continued_master_commit: Option<[u8; 32]>,
-    /// The number (`EnvParts::next_commit_number`) of the last D-H Commit
+    /// The number (`EnvParts::next_sequence_number`) of the last D-H Commit
     /// this context sent or took over: the buddy answers the commit it
     /// received last.
     pub last_commit_number: u64,
     pub msg: MsgState,
     pub reassembly: Reassembly,
     pub last_sent: Option<Timestamp>,
-    pub last_received: Option<Timestamp>,
+    /// The session's sequence number of the last message received here
+    /// (orders contexts by recency where timestamps tie).
+    pub last_received_number: u64,
 }
 
 impl Context {
@@ -82,7 +84,7 @@ impl Context {
             msg: MsgState::Plaintext,
             reassembly: Reassembly::default(),
             last_sent: None,
-            last_received: None,
+            last_received_number: 0,
         }
     }
 

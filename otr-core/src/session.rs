@@ -105,9 +105,10 @@ pub struct Session {
     children: BTreeMap<InstanceTag, Context>,
     held: HeldMessages,
     offer: Offer,
-    /// How many D-H Commits we have sent (new or resent), so that each
-    /// context knows which of its commits went out last.
-    commits_sent: u64,
+    /// Orders what happens in this session (D-H Commits sent, messages
+    /// received) where timestamps may tie: each context records the number
+    /// of its last commit and its last received message.
+    sequence: u64,
     known: BTreeMap<Fingerprint, String>,
     last_authenticated: Option<Fingerprint>,
     smp_secret: Option<Zeroizing<Vec<u8>>>,
@@ -182,7 +183,7 @@ impl Session {
             children: BTreeMap::new(),
             held: HeldMessages::default(),
             offer: Offer::NotSent,
-            commits_sent: 0,
+            sequence: 0,
             known: BTreeMap::new(),
             last_authenticated: None,
             smp_secret: None,
@@ -280,7 +281,7 @@ impl Session {
                 known: &mut self.known,
                 last_authenticated: &mut self.last_authenticated,
                 offer: &mut self.offer,
-                commits_sent: &mut self.commits_sent,
+                sequence: &mut self.sequence,
             },
         )
     }
@@ -732,7 +733,7 @@ impl Session {
                     .is_some_and(|t| !t.is_empty()),
                 _ => false,
             };
-            (state, trusted, ctx.last_received)
+            (state, trusted, ctx.last_received_number)
         };
         let mut best = (Target::Master, rank(&self.master));
         for (tag, ctx) in &self.children {
@@ -756,14 +757,14 @@ struct EnvParts<'a> {
     known: &'a mut BTreeMap<Fingerprint, String>,
     last_authenticated: &'a mut Option<Fingerprint>,
     offer: &'a mut Offer,
-    commits_sent: &'a mut u64,
+    sequence: &'a mut u64,
 }
 
 impl EnvParts<'_> {
-    /// Numbers a D-H Commit going out now (1, 2, …).
-    fn next_commit_number(&mut self) -> u64 {
-        *self.commits_sent = self.commits_sent.saturating_add(1);
-        *self.commits_sent
+    /// The next number in the session's order of events (1, 2, …).
+    fn next_sequence_number(&mut self) -> u64 {
+        *self.sequence = self.sequence.saturating_add(1);
+        *self.sequence
     }
 
     fn env<'b>(&'b mut self, out: &'b mut Vec<Action>) -> Env<'b> {

@@ -383,3 +383,41 @@ fn a_child_never_offers_again_a_master_commit_it_already_continued() {
         );
     }
 }
+
+#[test]
+fn the_instance_heard_from_last_is_the_best_one_even_within_one_clock_tick() {
+    // Found by the two_party fuzzer. A v2 conversation lives in the master;
+    // Bob ends it but his notice is lost; Alice's new query then makes a v3
+    // conversation in a child, all at the same virtual instant. Alice must
+    // send to the child (heard from last), not to the stale v2 master.
+    let mut p = Pair::new(
+        70,
+        test_keys(),
+        SessionConfig::default(),
+        SessionConfig::default(),
+    );
+    let commit_v2 = p.alice.session.handle_input(b"?OTRv2?");
+    p.absorb(Side::Alice, commit_v2);
+    p.drive();
+    let master = p.alice.session.best_instance();
+    assert_eq!(master.instance, None);
+    assert_eq!(master.message_state, MessageState::Encrypted);
+    assert_eq!(
+        master.version,
+        Some(otr_core::otr_wire::ProtocolVersion::V2)
+    );
+    let end = p.bob.session.end();
+    p.absorb(Side::Bob, end);
+    p.to_alice.clear();
+    p.establish(Side::Alice);
+    let best = p.alice.session.best_instance();
+    assert_eq!(best.version, Some(otr_core::otr_wire::ProtocolVersion::V3));
+    assert!(best.instance.is_some(), "{best:?}");
+    p.send(Side::Alice, "to the live conversation");
+    p.drive();
+    assert_eq!(
+        p.bob.texts().last().map(String::as_str),
+        Some("to the live conversation")
+    );
+    assert!(p.bob.delivered.last().unwrap().encrypted);
+}

@@ -39,7 +39,7 @@ impl EnvParts<'_> {
             if ctx.auth.pending_commit().is_some() {
                 // Still awaiting a D-H Key after replying: the reply is our
                 // commit, resent (we won a collision).
-                ctx.last_commit_number = self.next_commit_number();
+                ctx.last_commit_number = self.next_sequence_number();
             }
             let mut env = self.env(out);
             let size = env.config.max_message_size;

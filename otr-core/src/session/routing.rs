@@ -155,7 +155,7 @@ impl EnvParts<'_> {
                         c.msg.name() == MessageState::Plaintext
                             && c.auth_name() == crate::ake::AuthStateName::None
                     })
-                    .min_by_key(|(_, c)| c.last_received)
+                    .min_by_key(|(_, c)| c.last_received_number)
                     .map(|(t, _)| *t)?;
                 children.remove(&victim);
             }
@@ -189,7 +189,7 @@ impl EnvParts<'_> {
                 receiver: None,
             },
         };
-        master.last_commit_number = self.next_commit_number();
+        master.last_commit_number = self.next_sequence_number();
         let mut env = self.env(out);
         let commit = master.auth.start(env.ake(header));
         master.auth_started = Some(env.now);
@@ -315,7 +315,7 @@ impl EnvParts<'_> {
                 }
             }
         };
-        ctx.last_received = Some(self.now);
+        ctx.last_received_number = self.next_sequence_number();
         let reply_header = ctx.header(version, self.our_tag);
         let output = match decoded.message.body {
             MessageBody::DhCommit(commit) => {
