@@ -12,6 +12,9 @@
 //! - `message_alternating_1k`: one 1 KiB message, sent and received, the
 //!   direction alternating every message (the DH ratchet turns each time);
 //! - `message_oneway_1k`: one 1 KiB message Alice → Bob (no ratchet turn);
+//!   `mandated_crypto_only` times just the work the protocol mandates for it
+//!   (AES-CTR and HMAC-SHA1 on both sides, base64 both ways, keys prepared),
+//!   the floor under any implementation on this machine;
 //! - `smp`: one SMP with the right secret, from the start until both
 //!   report success.
 //!
@@ -20,7 +23,13 @@
 //!
 //! `cargo bench -p otr-core --bench session`
 
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -295,6 +304,84 @@ impl Libotr {
 }
 
 // ---------------------------------------------------------------------------
+// The floor of a one-way message: the algorithms the protocol mandates
+
+/// What any OTR implementation must compute per one-way 1 KiB message, with
+/// the fastest primitives in this binary and every key prepared in advance:
+/// AES-128-CTR over the payload and HMAC-SHA1 over the MAC-covered bytes on
+/// each side, base64 armouring and de-armouring. No parsing, no state, no
+/// allocation beyond the buffers themselves.
+struct MandatedCrypto {
+    cipher: aes::Aes128Enc,
+    hmac: hmac::Hmac<sha1::Sha1>,
+    payload: Vec<u8>,
+    /// The binary data message (from a real one of ours).
+    body: Vec<u8>,
+    /// Bytes covered by the MAC (all but MAC ‖ old-MAC-keys field).
+    covered: usize,
+}
+
+impl MandatedCrypto {
+    fn new(text: &[u8]) -> Self {
+        use aes::cipher::KeyInit;
+        let mut pair = Pair::new(&(key("alice", 1), key("bob", 2)), 5);
+        pair.ake();
+        let wire = pair
+            .alice
+            .send_message(text)
+            .unwrap()
+            .into_iter()
+            .find_map(|a| match a {
+                Action::Send(m) => Some(m),
+                _ => None,
+            })
+            .unwrap();
+        let body = otr_core::otr_wire::armor::decode(&wire).unwrap();
+        let covered = body.len() - 20 - 4;
+        let mut payload = text.to_vec();
+        payload.push(0);
+        Self {
+            cipher: aes::Aes128Enc::new(&[7u8; 16].into()),
+            hmac: <hmac::Hmac<sha1::Sha1> as KeyInit>::new(&[9u8; 64].into()),
+            payload,
+            body,
+            covered,
+        }
+    }
+
+    fn ctr(&self, data: &mut [u8]) {
+        use aes::cipher::{InnerIvInit, StreamCipher, StreamCipherCoreWrapper};
+        let core = ctr::CtrCore::<&aes::Aes128Enc, ctr::flavors::Ctr128BE>::inner_iv_init(
+            &self.cipher,
+            &[1u8; 16].into(),
+        );
+        StreamCipherCoreWrapper::from_core(core).apply_keystream(data);
+    }
+
+    fn mac(&self, data: &[u8]) -> [u8; 20] {
+        use hmac::Mac;
+        let mut m = self.hmac.clone();
+        m.update(data);
+        m.finalize().into_bytes().into()
+    }
+
+    /// One message: Alice encrypts, MACs and armours; Bob de-armours,
+    /// verifies and decrypts.
+    fn one_message(&self) -> usize {
+        let mut ciphertext = self.payload.clone();
+        self.ctr(&mut ciphertext);
+        let mac = self.mac(&self.body[..self.covered]);
+        let wire = otr_core::otr_wire::armor::encode_to_vec(&self.body);
+        let received = otr_core::otr_wire::armor::decode(&wire).unwrap();
+        let check = self.mac(&received[..self.covered]);
+        let mut plaintext = ciphertext;
+        self.ctr(&mut plaintext);
+        std::hint::black_box((mac, check));
+        std::hint::black_box(plaintext).len() + received.len()
+    }
+}
+
+// ---------------------------------------------------------------------------
 // A summary with ratios
 
 /// Every timed iteration of one benchmark, summed.
@@ -385,6 +472,7 @@ fn benches(c: &mut Criterion) {
     let ake_row = Row::new("ake", "per AKE", Some(0.5));
     let alternating_row = Row::new("message_alternating_1k", "per msg", Some(0.5));
     let oneway_row = Row::new("message_oneway_1k", "per msg", Some(0.3));
+    let floor_row = Row::new("oneway: mandated crypto only", "per msg", Some(0.3));
     let smp_row = Row::new("smp", "per SMP", None);
 
     // --- AKE
@@ -492,10 +580,23 @@ fn benches(c: &mut Criterion) {
                 b.iter_custom(|iters| {
                     let t = l.run("oneway", iters);
                     oneway_row.libotr.borrow_mut().add(t, iters);
+                    floor_row.libotr.borrow_mut().add(t, iters);
                     t
                 });
             });
         }
+        let floor = MandatedCrypto::new(&text);
+        group.bench_function("mandated_crypto_only", |b| {
+            b.iter_custom(|iters| {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    std::hint::black_box(floor.one_message());
+                }
+                let total = start.elapsed();
+                floor_row.ours.borrow_mut().add(total, iters);
+                total
+            });
+        });
         group.finish();
     }
 
@@ -545,7 +646,7 @@ fn benches(c: &mut Criterion) {
         group.finish();
     }
 
-    summary(&[ake_row, alternating_row, oneway_row, smp_row]);
+    summary(&[ake_row, alternating_row, oneway_row, floor_row, smp_row]);
 }
 
 criterion_group!(session, benches);

@@ -2,19 +2,49 @@
 //! block whose top 8 bytes come from the message (data messages) or are zero
 //! (the AKE).
 
-use aes::Aes128;
-use ctr::Ctr128BE;
-use ctr::cipher::{KeyIvInit, StreamCipher};
+use core::fmt;
+
+use aes::Aes128Enc;
+use ctr::CtrCore;
+use ctr::cipher::{InnerIvInit, KeyInit, StreamCipher, StreamCipherCoreWrapper};
+use ctr::flavors::Ctr128BE;
+
+/// An AES-128 key expanded once for counter mode (a data-message key is
+/// used for every message of its key pair). The round keys are zeroized on
+/// drop by the `aes` crate.
+#[derive(Clone)]
+pub struct CtrKey(Aes128Enc);
+
+impl CtrKey {
+    /// Expands `key`.
+    #[must_use]
+    pub fn new(key: &[u8; 16]) -> Self {
+        Self(Aes128Enc::new(key.into()))
+    }
+
+    /// Encrypts or decrypts `data` in place, starting from the counter block
+    /// `top ‖ 0^8`.
+    pub fn apply(&self, top: [u8; 8], data: &mut [u8]) {
+        let mut iv = [0u8; 16];
+        if let Some(head) = iv.get_mut(..8) {
+            head.copy_from_slice(&top);
+        }
+        let core = CtrCore::<&Aes128Enc, Ctr128BE>::inner_iv_init(&self.0, (&iv).into());
+        let mut cipher = StreamCipherCoreWrapper::from_core(core);
+        cipher.apply_keystream(data);
+    }
+}
+
+impl fmt::Debug for CtrKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CtrKey(<redacted>)")
+    }
+}
 
 /// Encrypts or decrypts `data` in place with `key`, starting from the counter
 /// block `top ‖ 0^8`.
 pub fn apply_aes128_ctr(key: &[u8; 16], top: [u8; 8], data: &mut [u8]) {
-    let mut iv = [0u8; 16];
-    if let Some(head) = iv.get_mut(..8) {
-        head.copy_from_slice(&top);
-    }
-    let mut cipher = Ctr128BE::<Aes128>::new(key.into(), (&iv).into());
-    cipher.apply_keystream(data);
+    CtrKey::new(key).apply(top, data);
 }
 
 #[cfg(test)]

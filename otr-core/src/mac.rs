@@ -27,7 +27,9 @@ pub fn hmac_sha256_160(key: &[u8], data: &[u8]) -> [u8; 20] {
     out
 }
 
-/// HMAC-SHA1 (data messages).
+/// HMAC-SHA1 with a key of any length (the reference the prepared
+/// [`HmacSha1Key`] is tested against).
+#[cfg(test)]
 #[must_use]
 pub fn hmac_sha1(key: &[u8], data: &[u8]) -> [u8; 20] {
     let Ok(mut mac) = <Hmac<Sha1> as KeyInit>::new_from_slice(key) else {
@@ -35,6 +37,40 @@ pub fn hmac_sha1(key: &[u8], data: &[u8]) -> [u8; 20] {
     };
     mac.update(data);
     mac.finalize().into_bytes().into()
+}
+
+/// An HMAC-SHA1 key of a data-message key pair, with the hash states of its
+/// padded key computed once (two SHA-1 blocks saved per message). The states
+/// are key material: the `sha1` crate zeroizes them on drop.
+#[derive(Clone)]
+pub struct HmacSha1Key(Hmac<Sha1>);
+
+impl HmacSha1Key {
+    /// Prepares `key` (20 bytes, OTR's MAC keys).
+    #[must_use]
+    pub fn new(key: &[u8; 20]) -> Self {
+        // A key shorter than the block is zero-padded to it (RFC 2104), so
+        // this is HMAC with exactly `key`.
+        let mut block = zeroize::Zeroizing::new([0u8; 64]);
+        if let Some(head) = block.get_mut(..20) {
+            head.copy_from_slice(key);
+        }
+        Self(<Hmac<Sha1> as KeyInit>::new((&*block).into()))
+    }
+
+    /// HMAC-SHA1 of `data` under this key.
+    #[must_use]
+    pub fn mac(&self, data: &[u8]) -> [u8; 20] {
+        let mut mac = self.0.clone();
+        mac.update(data);
+        mac.finalize().into_bytes().into()
+    }
+}
+
+impl core::fmt::Debug for HmacSha1Key {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("HmacSha1Key(<redacted>)")
+    }
 }
 
 /// SHA-256 over the concatenation of `parts`.
@@ -86,5 +122,19 @@ mod tests {
         assert!(ct_eq(b"abc", b"abc"));
         assert!(!ct_eq(b"abc", b"abd"));
         assert!(!ct_eq(b"abc", b"ab"));
+    }
+
+    #[test]
+    fn prepared_hmac_sha1_key_equals_hmac_with_the_key() {
+        let key: [u8; 20] = core::array::from_fn(|i| (i as u8).wrapping_mul(37));
+        let prepared = HmacSha1Key::new(&key);
+        for len in [0usize, 1, 55, 56, 63, 64, 65, 1300] {
+            let data: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            assert_eq!(prepared.mac(&data), hmac_sha1(&key, &data), "length {len}");
+        }
+        // RFC 2202 test case 1: key 0x0b × 20, "Hi There".
+        let mac = HmacSha1Key::new(&[0x0b; 20]).mac(b"Hi There");
+        assert_eq!(mac[..4], [0xb6, 0x17, 0x31, 0x86]);
+        assert_eq!(format!("{prepared:?}"), "HmacSha1Key(<redacted>)");
     }
 }

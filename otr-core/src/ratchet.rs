@@ -14,9 +14,8 @@ use otr_wire::{DataFlags, DataMessage, Header, Mpi};
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::aes_ctr::apply_aes128_ctr;
 use crate::dh::DhKeyPair;
-use crate::mac::{ct_eq, hmac_sha1};
+use crate::mac::ct_eq;
 use crate::session_keys::SessionKeys;
 
 /// The most revealed MAC keys kept waiting for the next outgoing message.
@@ -142,10 +141,11 @@ impl Ratchet {
         let session = self.session(1, 0)?;
         let counter = session.send_counter.checked_add(1)?;
         session.send_counter = counter;
-        let send_aes = session.send_aes;
-        let send_mac = session.send_mac;
         let mut encrypted = payload.to_vec();
-        apply_aes128_ctr(&send_aes, counter.to_be_bytes(), &mut encrypted);
+        session
+            .send_cipher
+            .apply(counter.to_be_bytes(), &mut encrypted);
+        let send_hmac = session.send_hmac.clone();
         let revealed: Vec<u8> = self.revealed.concat();
         let message = DataMessage {
             flags,
@@ -158,10 +158,10 @@ impl Ratchet {
             old_mac_keys: &revealed,
         };
         let bytes = message
-            .encode_with_mac(header, |covered| hmac_sha1(&send_mac, covered))
+            .encode_with_mac(header, |covered| send_hmac.mac(covered))
             .ok()?;
         self.revealed.clear();
-        Some(otr_wire::armor::encode(&bytes).into_bytes())
+        Some(otr_wire::armor::encode_to_vec(&bytes))
     }
 
     /// Verifies and decrypts a data message; on success the ratchet turns.
@@ -203,7 +203,7 @@ impl Ratchet {
             _ => return Err(DataRejection::UnknownKeyId),
         };
         // 2. MAC, constant time.
-        if !ct_eq(&hmac_sha1(&keys.recv_mac, authenticated), &message.mac) {
+        if !ct_eq(&keys.recv_hmac.mac(authenticated), &message.mac) {
             return Err(DataRejection::BadMac);
         }
         // 3. counter strictly increasing (and never zero).
@@ -222,7 +222,7 @@ impl Ratchet {
         };
         // 4. decrypt.
         let mut plaintext = Zeroizing::new(message.encrypted.to_vec());
-        apply_aes128_ctr(&keys.recv_aes, message.counter, &mut plaintext);
+        keys.recv_cipher.apply(message.counter, &mut plaintext);
         let extra_key = Zeroizing::new(keys.extra);
 
         // Verified: commit the pair's state.
@@ -294,6 +294,8 @@ impl Ratchet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aes_ctr::apply_aes128_ctr;
+    use crate::mac::hmac_sha1;
     use otr_wire::{EncodedMessage, MessageBody, Payload, armor};
     use rand_chacha::ChaCha20Rng;
     use rand_core::SeedableRng;

@@ -326,7 +326,7 @@ impl Session {
         text: &[u8],
         options: &SendOptions,
     ) -> Result<Vec<Action>, SessionError> {
-        if text.contains(&0) {
+        if memchr::memchr(0, text).is_some() {
             return Err(SessionError::NulInMessage);
         }
         if (self.config.policy.bits() & 0x06) == 0 {

@@ -8,8 +8,9 @@ use core::fmt;
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+use crate::aes_ctr::CtrKey;
 use crate::dh::SharedSecret;
-use crate::mac::{sha1, sha256};
+use crate::mac::{HmacSha1Key, sha1, sha256};
 
 /// Session keys and counters for one key pair.
 #[derive(Zeroize, ZeroizeOnDrop)]
@@ -24,6 +25,18 @@ pub struct SessionKeys {
     pub recv_mac: [u8; 20],
     /// The extra symmetric key of this pair.
     pub extra: [u8; 32],
+    /// `send_aes` expanded (zeroized on drop by the `aes` crate).
+    #[zeroize(skip)]
+    pub send_cipher: CtrKey,
+    /// `recv_aes` expanded (zeroized on drop by the `aes` crate).
+    #[zeroize(skip)]
+    pub recv_cipher: CtrKey,
+    /// `send_mac` prepared for HMAC (zeroized on drop by the `sha1` crate).
+    #[zeroize(skip)]
+    pub send_hmac: HmacSha1Key,
+    /// `recv_mac` prepared for HMAC (zeroized on drop by the `sha1` crate).
+    #[zeroize(skip)]
+    pub recv_hmac: HmacSha1Key,
     /// The top half of the last counter we sent (0 before the first message).
     #[zeroize(skip)]
     pub send_counter: u64,
@@ -55,9 +68,15 @@ impl SessionKeys {
         };
         let send_aes = aes(send_byte);
         let recv_aes = aes(recv_byte);
+        let send_mac = sha1(&[&send_aes]);
+        let recv_mac = sha1(&[&recv_aes]);
         Self {
-            send_mac: sha1(&[&send_aes]),
-            recv_mac: sha1(&[&recv_aes]),
+            send_cipher: CtrKey::new(&send_aes),
+            recv_cipher: CtrKey::new(&recv_aes),
+            send_hmac: HmacSha1Key::new(&send_mac),
+            recv_hmac: HmacSha1Key::new(&recv_mac),
+            send_mac,
+            recv_mac,
             send_aes,
             recv_aes,
             extra: sha256(&[&[0xff], secret.secbytes()]),

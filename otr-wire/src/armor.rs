@@ -9,9 +9,33 @@
 //! strict reading loses no interoperability.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 
 use crate::error::DecodeError;
+
+/// The base64 engine: the standard alphabet, canonical padding required.
+#[cfg(all(
+    feature = "simd",
+    any(
+        target_arch = "x86_64",
+        all(target_arch = "aarch64", target_feature = "neon")
+    )
+))]
+fn engine() -> &'static base64::engine::Simd {
+    static ENGINE: std::sync::OnceLock<base64::engine::Simd> = std::sync::OnceLock::new();
+    ENGINE.get_or_init(|| base64::engine::Simd::standard(base64::engine::general_purpose::PAD))
+}
+
+/// The base64 engine: the standard alphabet, canonical padding required.
+#[cfg(not(all(
+    feature = "simd",
+    any(
+        target_arch = "x86_64",
+        all(target_arch = "aarch64", target_feature = "neon")
+    )
+)))]
+fn engine() -> &'static base64::engine::GeneralPurpose {
+    &base64::engine::general_purpose::STANDARD
+}
 
 /// The prefix of every encoded message.
 pub const ENCODED_PREFIX: &[u8] = b"?OTR:";
@@ -22,8 +46,25 @@ pub fn encode(bytes: &[u8]) -> String {
     let mut out =
         String::with_capacity(bytes.len().div_ceil(3).saturating_mul(4).saturating_add(6));
     out.push_str("?OTR:");
-    STANDARD.encode_string(bytes, &mut out);
+    engine().encode_string(bytes, &mut out);
     out.push('.');
+    out
+}
+
+/// [`encode`] as bytes, without a text (UTF-8) check of the output.
+#[must_use]
+pub fn encode_to_vec(bytes: &[u8]) -> Vec<u8> {
+    let body = bytes.len().div_ceil(3).saturating_mul(4);
+    let mut out = vec![0u8; body.saturating_add(ENCODED_PREFIX.len() + 1)];
+    let written = match out.get_mut(ENCODED_PREFIX.len()..) {
+        Some(space) => engine().encode_slice(bytes, space).unwrap_or(0),
+        None => 0,
+    };
+    if let Some(prefix) = out.get_mut(..ENCODED_PREFIX.len()) {
+        prefix.copy_from_slice(ENCODED_PREFIX);
+    }
+    out.truncate(ENCODED_PREFIX.len().saturating_add(written));
+    out.push(b'.');
     out
 }
 
@@ -33,19 +74,21 @@ pub fn encode(bytes: &[u8]) -> String {
 /// [`DecodeError::InvalidBase64`] for anything but the standard alphabet with
 /// canonical padding and optional embedded whitespace.
 pub fn decode_base64(text: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    // Whitespace is outside the alphabet, so unwrapped text (the usual case)
+    // decodes directly and wrapped text fails first, then decodes compacted.
+    if let Ok(bytes) = engine().decode(text) {
+        return Ok(bytes);
+    }
     let is_wrap = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
     let wrapped = memchr::memchr3(b' ', b'\t', b'\n', text).is_some()
         || memchr::memchr(b'\r', text).is_some();
-    if wrapped {
-        let compact: Vec<u8> = text.iter().copied().filter(|c| !is_wrap(c)).collect();
-        STANDARD
-            .decode(compact)
-            .map_err(|_| DecodeError::InvalidBase64)
-    } else {
-        STANDARD
-            .decode(text)
-            .map_err(|_| DecodeError::InvalidBase64)
+    if !wrapped {
+        return Err(DecodeError::InvalidBase64);
     }
+    let compact: Vec<u8> = text.iter().copied().filter(|c| !is_wrap(c)).collect();
+    engine()
+        .decode(compact)
+        .map_err(|_| DecodeError::InvalidBase64)
 }
 
 /// Decodes a whole armoured message starting with `?OTR:`; text after the
@@ -70,6 +113,10 @@ mod tests {
         let bytes = [0u8, 3, 3, 0xff, 0x10];
         let text = encode(&bytes);
         assert_eq!(text, "?OTR:AAMD/xA=.");
+        for len in 0..40 {
+            let b: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+            assert_eq!(encode_to_vec(&b), encode(&b).into_bytes(), "length {len}");
+        }
         assert_eq!(decode(text.as_bytes()).unwrap(), bytes);
     }
 
@@ -112,6 +159,46 @@ mod tests {
                 decode(&text).unwrap(),
                 [0, 3, 3, 0xff, 0x10],
                 "wrap byte {wrap:#04x}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_engine_in_use_agrees_with_the_portable_one() {
+        // The SIMD engine (when built) must accept, reject and produce exactly
+        // what the portable engine does: every length up to 3 SIMD blocks,
+        // then every position of each encoding replaced by a tricky byte.
+        use base64::engine::general_purpose::STANDARD;
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed.to_le_bytes()[0]
+        };
+        for len in 0..100usize {
+            let bytes: Vec<u8> = (0..len).map(|_| next()).collect();
+            let ours = engine().encode(&bytes);
+            assert_eq!(ours, STANDARD.encode(&bytes), "length {len}");
+            assert_eq!(engine().decode(&ours).unwrap(), bytes);
+            for pos in 0..ours.len() {
+                for tricky in [b'=', b'-', b'_', b'@', b'.', 0x80, b'A', b'/', 0] {
+                    let mut text = ours.clone().into_bytes();
+                    if let Some(b) = text.get_mut(pos) {
+                        *b = tricky;
+                    }
+                    assert_eq!(
+                        engine().decode(&text).ok(),
+                        STANDARD.decode(&text).ok(),
+                        "length {len}, byte {tricky:#04x} at {pos}"
+                    );
+                }
+            }
+            let mut truncated = ours.clone().into_bytes();
+            truncated.pop();
+            assert_eq!(
+                engine().decode(&truncated).ok(),
+                STANDARD.decode(&truncated).ok()
             );
         }
     }

@@ -41,9 +41,17 @@ pub enum Envelope<'a> {
     Encoded(Vec<u8>),
 }
 
-/// Position of the first `?OTR`.
+/// Position of the first `?OTR` (at 0 for every OTR message we or libotr
+/// send; the searcher is built once).
 fn find_otr(input: &[u8]) -> Option<usize> {
-    memchr::memmem::find(input, b"?OTR")
+    static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+        std::sync::OnceLock::new();
+    if input.starts_with(b"?OTR") {
+        return Some(0);
+    }
+    FINDER
+        .get_or_init(|| memchr::memmem::Finder::new(b"?OTR"))
+        .find(input)
 }
 
 /// Classifies `input`.

@@ -101,7 +101,7 @@ impl<'a> Payload<'a> {
     /// as the start of the TLVs), or [`EncodeError::FieldTooLong`] for a TLV
     /// value over 65535 bytes.
     pub fn encode(text: &[u8], tlvs: &[Tlv<'_>]) -> Result<Vec<u8>, EncodeError> {
-        if text.contains(&0) {
+        if memchr::memchr(0, text).is_some() {
             return Err(EncodeError::NulInMessage);
         }
         let mut w = Writer::with_capacity(text.len().saturating_add(1));

@@ -1,6 +1,8 @@
 //! Receiving a data message in a context: verify, decrypt, TLVs,
 //! heartbeats, delivery, disconnect.
 
+use zeroize::Zeroize as _;
+
 use super::*;
 
 impl EnvParts<'_> {
@@ -51,7 +53,9 @@ impl EnvParts<'_> {
                 return;
             }
         };
+        let mut accepted = accepted;
         let payload = Payload::decode(&accepted.plaintext);
+        let text_len = payload.text.len();
         let mut disconnected = false;
         let mut extra_keys = Vec::new();
         for raw in &payload.tlvs {
@@ -63,7 +67,16 @@ impl EnvParts<'_> {
                 _ => {}
             }
         }
-        if payload.text.is_empty() {
+        let tlvs: Vec<ReceivedTlv> = payload
+            .tlvs
+            .iter()
+            .map(|t: &RawTlv<'_>| ReceivedTlv {
+                tlv_type: t.tlv_type,
+                value: t.value.to_vec(),
+            })
+            .collect();
+        drop(payload);
+        if text_len == 0 {
             out.push(Action::Event {
                 instance,
                 event: Event::HeartbeatReceived,
@@ -76,19 +89,19 @@ impl EnvParts<'_> {
                 self.send_heartbeat(ctx, out);
             }
         }
-        if !payload.text.is_empty() || !payload.tlvs.is_empty() {
+        if text_len > 0 || !tlvs.is_empty() {
+            // The text is the user's: the decrypted buffer itself is handed
+            // over (no copy); the rest of it (NUL, TLVs) is wiped first.
+            let mut text = core::mem::take(&mut *accepted.plaintext);
+            if let Some(tail) = text.get_mut(text_len..) {
+                tail.zeroize();
+            }
+            text.truncate(text_len);
             out.push(Action::Deliver {
                 instance,
                 message: ReceivedMessage {
-                    text: payload.text.to_vec(),
-                    tlvs: payload
-                        .tlvs
-                        .iter()
-                        .map(|t: &RawTlv<'_>| ReceivedTlv {
-                            tlv_type: t.tlv_type,
-                            value: t.value.to_vec(),
-                        })
-                        .collect(),
+                    text,
+                    tlvs: tlvs.clone(),
                     encrypted: true,
                     revealed_mac_keys: data.revealed_mac_keys().copied().collect(),
                 },
@@ -105,8 +118,12 @@ impl EnvParts<'_> {
             });
         }
         if !disconnected {
-            for raw in &payload.tlvs {
-                self.receive_smp_tlv(ctx, raw, out);
+            for tlv in &tlvs {
+                let raw = RawTlv {
+                    tlv_type: tlv.tlv_type,
+                    value: &tlv.value,
+                };
+                self.receive_smp_tlv(ctx, &raw, out);
             }
         }
         if disconnected {
