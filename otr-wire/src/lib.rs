@@ -31,6 +31,15 @@
 //! assert_eq!(decoded.message.encode()?, bytes);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! ## Features
+//!
+//! - `simd` (default): base64 through the `base64` crate's AVX2 (x86-64,
+//!   detected at run time) or NEON (aarch64) engine, and `memchr`'s run-time
+//!   AVX2 detection. This crate's own code stays free of `unsafe`; without the
+//!   feature, or on other targets (wasm), the portable engine is used, and it
+//!   accepts and rejects exactly the same input.
+//! - `fuzzing`: exposes the fuzz-target bodies (module `fuzzing`).
 
 #![forbid(unsafe_code)]
 
