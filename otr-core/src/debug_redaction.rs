@@ -126,3 +126,15 @@ fn smp_secret_and_auth_state_print_no_secret() {
     });
     assert_eq!(format!("{auth:?}"), "AuthState::AwaitingDhKey");
 }
+
+#[test]
+fn prepared_cipher_and_mac_keys_print_no_secret() {
+    let aes = [0x5au8; 16];
+    let mac = [0xa5u8; 20];
+    let cipher = format!("{:?}", crate::aes_ctr::CtrKey::new(&aes));
+    let hmac = format!("{:?}", crate::mac::HmacSha1Key::new(&mac));
+    assert_eq!(cipher, "CtrKey(<redacted>)");
+    assert_eq!(hmac, "HmacSha1Key(<redacted>)");
+    assert_no_secret(&cipher, &aes);
+    assert_no_secret(&hmac, &mac);
+}
