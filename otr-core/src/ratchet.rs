@@ -138,6 +138,7 @@ impl Ratchet {
         let sender_keyid = self.our_keyid.checked_sub(1)?;
         let recipient_keyid = self.their_keyid;
         let next_dh = self.our_keys.first()?.public_bytes();
+        let revealed: Vec<u8> = self.revealed.concat();
         let session = self.session(1, 0)?;
         let counter = session.send_counter.checked_add(1)?;
         session.send_counter = counter;
@@ -145,8 +146,6 @@ impl Ratchet {
         session
             .send_cipher
             .apply(counter.to_be_bytes(), &mut encrypted);
-        let send_hmac = session.send_hmac.clone();
-        let revealed: Vec<u8> = self.revealed.concat();
         let message = DataMessage {
             flags,
             sender_keyid,
@@ -158,7 +157,7 @@ impl Ratchet {
             old_mac_keys: &revealed,
         };
         let bytes = message
-            .encode_with_mac(header, |covered| send_hmac.mac(covered))
+            .encode_with_mac(header, |covered| session.send_hmac.mac(covered))
             .ok()?;
         self.revealed.clear();
         Some(otr_wire::armor::encode_to_vec(&bytes))

@@ -54,16 +54,15 @@ pub fn encode(bytes: &[u8]) -> String {
 /// [`encode`] as bytes, without a text (UTF-8) check of the output.
 #[must_use]
 pub fn encode_to_vec(bytes: &[u8]) -> Vec<u8> {
+    let start = ENCODED_PREFIX.len();
     let body = bytes.len().div_ceil(3).saturating_mul(4);
-    let mut out = vec![0u8; body.saturating_add(ENCODED_PREFIX.len() + 1)];
-    let written = match out.get_mut(ENCODED_PREFIX.len()..) {
-        Some(space) => engine().encode_slice(bytes, space).unwrap_or(0),
-        None => 0,
-    };
-    if let Some(prefix) = out.get_mut(..ENCODED_PREFIX.len()) {
-        prefix.copy_from_slice(ENCODED_PREFIX);
-    }
-    out.truncate(ENCODED_PREFIX.len().saturating_add(written));
+    let mut out = Vec::with_capacity(start.saturating_add(body).saturating_add(1));
+    out.extend_from_slice(ENCODED_PREFIX);
+    out.resize(start.saturating_add(body), 0);
+    let written = out
+        .get_mut(start..)
+        .map_or(0, |space| engine().encode_slice(bytes, space).unwrap_or(0));
+    out.truncate(start.saturating_add(written));
     out.push(b'.');
     out
 }

@@ -25,7 +25,7 @@ impl EnvParts<'_> {
             return;
         };
         let version = encrypted.version;
-        let accepted = match encrypted
+        let mut accepted = match encrypted
             .ratchet
             .decrypt(&mut *self.rng, data, authenticated)
         {
@@ -53,7 +53,6 @@ impl EnvParts<'_> {
                 return;
             }
         };
-        let mut accepted = accepted;
         let payload = Payload::decode(&accepted.plaintext);
         let text_len = payload.text.len();
         let mut disconnected = false;
