@@ -11,10 +11,9 @@ use std::collections::VecDeque;
 use std::error::Error;
 use std::sync::Arc;
 
-use otr_core::identity::DsaSigningKey;
-use otr_core::otr_wire::InstanceTag;
+use otr_core::identity::{DsaSigningKey, generate_instance_tag};
 use otr_core::{Action, Event, Manager, ManagerAction, ManagerConfig, MessageState, StdClock};
-use rand_core::{Rng, UnwrapErr};
+use rand_core::UnwrapErr;
 
 const ALICE: &str = "alice@example.org";
 const BOB: &str = "bob@example.org";
@@ -28,11 +27,7 @@ type Packet = (String, String, Vec<u8>);
 fn account(name: &str) -> Result<Manager, Box<dyn Error>> {
     let mut rng = UnwrapErr(getrandom::SysRng);
     let key = Arc::new(DsaSigningKey::generate(&mut rng)?);
-    let tag = loop {
-        if let Some(tag) = InstanceTag::new(rng.next_u32()) {
-            break tag;
-        }
-    };
+    let tag = generate_instance_tag(&mut rng);
     let config = ManagerConfig::new(name, "example");
     Ok(Manager::new(
         config,

@@ -18,10 +18,9 @@ use std::error::Error;
 use std::sync::Arc;
 use std::time::Duration;
 
-use otr_core::identity::DsaSigningKey;
-use otr_core::otr_wire::InstanceTag;
+use otr_core::identity::{DsaSigningKey, generate_instance_tag};
 use otr_core::{Action, Event, Manager, ManagerAction, ManagerConfig, StdClock};
-use rand_core::{Rng, UnwrapErr};
+use rand_core::UnwrapErr;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};
@@ -34,11 +33,7 @@ const BOB: &str = "bob@example.org";
 fn account(name: &str) -> Result<Manager, BoxError> {
     let mut rng = UnwrapErr(getrandom::SysRng);
     let key = Arc::new(DsaSigningKey::generate(&mut rng)?);
-    let tag = loop {
-        if let Some(tag) = InstanceTag::new(rng.next_u32()) {
-            break tag;
-        }
-    };
+    let tag = generate_instance_tag(&mut rng);
     let config = ManagerConfig::new(name, "example");
     Ok(Manager::new(
         config,

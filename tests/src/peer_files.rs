@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use otr_core::identity::{
-    DsaSigningKey, InstagEntry, KnownFingerprint, PrivateKeyEntry, parse_fingerprints,
-    parse_instags, parse_privkeys, serialize_fingerprints, serialize_instags, serialize_privkeys,
+    DsaSigningKey, InstagEntry, KnownFingerprint, PrivateKeyEntry, generate_instance_tag,
+    parse_fingerprints, parse_instags, parse_privkeys, serialize_fingerprints, serialize_instags,
+    serialize_privkeys,
 };
 use otr_core::otr_wire::{Fingerprint, InstanceTag};
 use rand_core::CryptoRng;
@@ -82,7 +83,7 @@ impl PeerFiles {
                 }
             };
         let instance_tag = match instag {
-            None => random_tag(rng),
+            None => generate_instance_tag(rng),
             Some(path) => {
                 let mut entries = read_optional(path)?
                     .map(|b| parse_instags(&b))
@@ -93,7 +94,7 @@ impl PeerFiles {
                 {
                     Some(e) => e.instag,
                     None => {
-                        let tag = random_tag(rng);
+                        let tag = generate_instance_tag(rng);
                         entries.push(InstagEntry {
                             account: account.to_owned(),
                             protocol: protocol.to_owned(),
@@ -178,14 +179,6 @@ impl PeerFiles {
                 write(path, text.as_bytes())
             }
             None => Ok(()),
-        }
-    }
-}
-
-fn random_tag<R: CryptoRng + ?Sized>(rng: &mut R) -> InstanceTag {
-    loop {
-        if let Some(tag) = InstanceTag::new(rng.next_u32()) {
-            return tag;
         }
     }
 }
