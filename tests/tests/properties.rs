@@ -3,8 +3,10 @@
 //! terminates; whenever both sides are private — with no exchange still in
 //! progress on either side — they agree on the SSID and on each other's
 //! fingerprints; no message is ever delivered twice, forged, or sent in
-//! plaintext while private; and when the network neither drops nor reorders
-//! data messages, every one arrives, in order.
+//! plaintext while private — also while either side re-keys with a query in
+//! the middle of the conversation; and when the network neither drops nor
+//! reorders messages, every one arrives, in order, re-keys included. Every
+//! property starts from Alice's query, Bob's, or both at once.
 //!
 //! Why "no exchange in progress": when the last message of a re-key (the
 //! Signature) is lost, its responder already uses the new keys while its
@@ -36,6 +38,61 @@ enum Fault {
     Duplicate,
     /// Delivers the message after the next one.
     Swap,
+}
+
+/// One step of a conversation after the first AKE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// This side sends a text message.
+    Send(Side),
+    /// This side sends a query while private: a re-key with messages in flight.
+    Requery(Side),
+}
+
+fn side() -> impl Strategy<Value = Side> {
+    prop_oneof![Just(Side::Alice), Just(Side::Bob)]
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        6 => side().prop_map(Step::Send),
+        1 => side().prop_map(Step::Requery),
+    ]
+}
+
+/// Who starts the first AKE: Alice, Bob, or both at once.
+fn start(p: &mut Pair, starter: u8) {
+    if starter != 1 {
+        let q = p.alice.session.send_query();
+        p.absorb(Side::Alice, q);
+    }
+    if starter != 0 {
+        let q = p.bob.session.send_query();
+        p.absorb(Side::Bob, q);
+    }
+}
+
+/// Runs `plan`: texts are "<side> message <i>"; returns the texts sent by
+/// Alice and by Bob, in order.
+fn play(p: &mut Pair, plan: &[Step]) -> (Vec<String>, Vec<String>) {
+    let (mut by_alice, mut by_bob) = (Vec::new(), Vec::new());
+    for (i, step) in plan.iter().enumerate() {
+        match *step {
+            Step::Send(side) => {
+                let text = format!("{side:?} message {i}");
+                p.send(side, &text);
+                match side {
+                    Side::Alice => by_alice.push(text),
+                    Side::Bob => by_bob.push(text),
+                }
+            }
+            Step::Requery(side) => {
+                let q = p.party(side).session.send_query();
+                p.absorb(side, q);
+            }
+        }
+    }
+    (by_alice, by_bob)
 }
 
 fn fault() -> impl Strategy<Value = Fault> {
@@ -149,23 +206,18 @@ proptest! {
     #[test]
     fn messages_are_never_duplicated_forged_or_sent_in_plaintext(
         seed in any::<u64>(),
-        plan in proptest::collection::vec((any::<bool>(), fault()), 1..40),
+        starter in 0u8..3,
+        plan in proptest::collection::vec(step(), 1..40),
+        faults in proptest::collection::vec(fault(), 0..80),
     ) {
         let mut p = Pair::new(seed, test_keys(), SessionConfig::default(), SessionConfig::default());
-        p.establish(Side::Alice);
+        start(&mut p, starter);
+        p.drive();
         prop_assert!(both_private(&p));
         let sent_before = (p.alice.sent.len(), p.bob.sent.len());
-        let mut sent_texts = HashSet::new();
-        let mut faults = Vec::new();
-        for (i, (from_alice, f)) in plan.iter().enumerate() {
-            let side = if *from_alice { Side::Alice } else { Side::Bob };
-            let text = format!("{side:?} message {i}");
-            sent_texts.insert(text.clone());
-            p.send(side, &text);
-            faults.push(*f);
-        }
+        let (by_alice, by_bob) = play(&mut p, &plan);
         drive_with_faults(&mut p, &mut faults.into_iter());
-        for (party, other_prefix) in [(&p.alice, "Bob"), (&p.bob, "Alice")] {
+        for (party, theirs) in [(&p.alice, &by_bob), (&p.bob, &by_alice)] {
             let texts: Vec<String> = party.delivered.iter().filter(|m| !m.text.is_empty()).map(|m| {
                 prop_assert!(m.encrypted, "only encrypted messages while private");
                 Ok(String::from_utf8(m.text.clone()).unwrap())
@@ -173,38 +225,40 @@ proptest! {
             let unique: HashSet<&String> = texts.iter().collect();
             prop_assert_eq!(unique.len(), texts.len(), "no message delivered twice");
             for t in &texts {
-                prop_assert!(sent_texts.contains(t) && t.starts_with(other_prefix), "not forged: {}", t);
+                prop_assert!(theirs.contains(t), "not forged: {}", t);
             }
         }
-        // Nothing went out in plaintext while private.
+        // Nothing went out in plaintext while private (queries and error
+        // messages are OTR messages too, never the user's text).
+        let texts: Vec<&String> = by_alice.iter().chain(&by_bob).collect();
         for m in p.alice.sent[sent_before.0..].iter().chain(&p.bob.sent[sent_before.1..]) {
             prop_assert!(m.starts_with(b"?OTR"), "{}", String::from_utf8_lossy(m));
+            let wire = String::from_utf8_lossy(m);
+            prop_assert!(!texts.iter().any(|t| wire.contains(t.as_str())), "{}", wire);
         }
+        // Both still private, and once a faithful round settles, in agreement.
+        prop_assert_eq!(p.alice.session.best_instance().message_state, MessageState::Encrypted);
+        prop_assert_eq!(p.bob.session.best_instance().message_state, MessageState::Encrypted);
+        assert_agreement(&p);
     }
 
     #[test]
     fn without_drops_or_reordering_every_message_arrives_in_order(
         seed in any::<u64>(),
-        plan in proptest::collection::vec((any::<bool>(), any::<bool>()), 1..40),
+        starter in 0u8..3,
+        plan in proptest::collection::vec(step(), 1..40),
+        duplicates in proptest::collection::vec(any::<bool>(), 0..80),
     ) {
         let mut p = Pair::new(seed, test_keys(), SessionConfig::default(), SessionConfig::default());
-        p.establish(Side::Bob);
-        let mut expected_alice = Vec::new();
-        let mut expected_bob = Vec::new();
-        let mut faults = Vec::new();
-        for (i, (from_alice, duplicate)) in plan.iter().enumerate() {
-            let text = format!("m{i}");
-            if *from_alice {
-                p.send(Side::Alice, &text);
-                expected_bob.push(text);
-            } else {
-                p.send(Side::Bob, &text);
-                expected_alice.push(text);
-            }
-            faults.push(if *duplicate { Fault::Duplicate } else { Fault::Deliver });
-        }
-        drive_with_faults(&mut p, &mut faults.into_iter());
-        prop_assert_eq!(p.alice.texts(), expected_alice);
-        prop_assert_eq!(p.bob.texts(), expected_bob);
+        start(&mut p, starter);
+        p.drive();
+        prop_assert!(both_private(&p));
+        let (by_alice, by_bob) = play(&mut p, &plan);
+        let mut faults = duplicates
+            .into_iter()
+            .map(|d| if d { Fault::Duplicate } else { Fault::Deliver });
+        drive_with_faults(&mut p, &mut faults);
+        prop_assert_eq!(p.alice.texts(), by_bob);
+        prop_assert_eq!(p.bob.texts(), by_alice);
     }
 }
