@@ -1,7 +1,7 @@
 //! Engine behaviour between our own sessions that the libotr interop tests
 //! cannot show: whitespace-tag offers, held messages and new identities,
 //! several instances of one buddy answering the master's commit, and the
-//! master commit's lifetime.
+//! master commit's lifetime; padding TLVs.
 
 #![allow(
     clippy::unwrap_used,
@@ -420,4 +420,42 @@ fn the_instance_heard_from_last_is_the_best_one_even_within_one_clock_tick() {
         Some("to the live conversation")
     );
     assert!(p.bob.delivered.last().unwrap().encrypted);
+}
+
+#[test]
+fn padding_is_one_random_type_0_tlv_inside_the_encryption_and_the_text_is_unchanged() {
+    let mut p = Pair::new(
+        21,
+        test_keys(),
+        SessionConfig::default(),
+        SessionConfig::default(),
+    );
+    p.establish(Side::Alice);
+    let plain = p.alice.session.send_message(b"short").unwrap();
+    let mut options = otr_core::SendOptions::default();
+    options.padding = 300;
+    let padded = p
+        .alice
+        .session
+        .send_message_with(b"short", &options)
+        .unwrap();
+    let (plain_wire, padded_wire) = (sends(&plain), sends(&padded));
+    assert_eq!((plain_wire.len(), padded_wire.len()), (1, 1));
+    // 4 bytes of TLV header and 300 of padding, base64: at least 405 more.
+    assert!(padded_wire[0].len() >= plain_wire[0].len() + 405);
+    assert!(padded_wire[0].starts_with(b"?OTR:AAM"));
+    p.absorb(Side::Alice, plain);
+    p.absorb(Side::Alice, padded);
+    p.drive();
+    let got = &p.bob.delivered;
+    assert_eq!(got.len(), 2);
+    assert!(got.iter().all(|m| m.text == b"short" && m.encrypted));
+    assert!(got[0].tlvs.is_empty());
+    assert_eq!(got[1].tlvs.len(), 1);
+    assert_eq!(got[1].tlvs[0].tlv_type, 0);
+    assert_eq!(got[1].tlvs[0].value.len(), 300);
+    assert!(
+        got[1].tlvs[0].value.iter().any(|&b| b != 0),
+        "the padding is random bytes"
+    );
 }
