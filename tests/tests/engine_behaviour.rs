@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use otr_core::otr_wire::{InstanceTag, whitespace};
+use otr_core::otr_wire::{EncodedMessage, InstanceTag, MessageBody, MessageType, whitespace};
 use otr_core::{
     Action, AuthStateName, Event, ManualClock, MessageState, Policy, Session, SessionConfig,
     Timestamp,
@@ -458,4 +458,104 @@ fn padding_is_one_random_type_0_tlv_inside_the_encryption_and_the_text_is_unchan
         got[1].tlvs[0].value.iter().any(|&b| b != 0),
         "the padding is random bytes"
     );
+}
+
+/// The AKE messages `party` sent from `from` on: (type, hashed g^x of a commit).
+fn ake_messages(sent: &[Vec<u8>]) -> Vec<(MessageType, Option<[u8; 32]>)> {
+    sent.iter()
+        .filter(|m| m.starts_with(b"?OTR:"))
+        .filter_map(|m| {
+            let bytes = otr_core::otr_wire::armor::decode(m).ok()?;
+            let decoded = EncodedMessage::decode(&bytes).ok()?;
+            let body = decoded.message.body;
+            let hash = match &body {
+                MessageBody::DhCommit(c) => Some(c.hashed_gx),
+                _ => None,
+            };
+            Some((body.message_type(), hash))
+        })
+        .filter(|(t, _)| *t != MessageType::Data)
+        .collect()
+}
+
+/// Both sides start at once; whoever committed the higher hashed g^x keeps
+/// its commit, the other answers it with a D-H Key — in the child contexts
+/// (v3), in the master (v2), and when both re-key at once while private.
+#[test]
+fn in_a_commit_collision_the_higher_hashed_gx_wins_in_every_context() {
+    let v2_only = || {
+        let mut c = SessionConfig::default();
+        c.policy = Policy::OPPORTUNISTIC.without(Policy::ALLOW_V3);
+        c
+    };
+    for (round, (alice_config, bob_config, rekey)) in [
+        (SessionConfig::default(), SessionConfig::default(), false),
+        (v2_only(), v2_only(), false),
+        (SessionConfig::default(), SessionConfig::default(), true),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for seed in 0..4 {
+            let mut p = Pair::new(seed, test_keys(), alice_config.clone(), bob_config.clone());
+            let sent_from = if rekey {
+                p.establish(Side::Alice);
+                p.send(Side::Alice, "before");
+                p.drive();
+                (p.alice.sent.len(), p.bob.sent.len())
+            } else {
+                (0, 0)
+            };
+            let a = p.alice.session.send_query();
+            let b = p.bob.session.send_query();
+            p.absorb(Side::Alice, a);
+            p.absorb(Side::Bob, b);
+            p.drive();
+            let alice = ake_messages(&p.alice.sent[sent_from.0..]);
+            let bob = ake_messages(&p.bob.sent[sent_from.1..]);
+            let first_hash = |m: &[(MessageType, Option<[u8; 32]>)]| {
+                m.iter()
+                    .find_map(|(_, h)| *h)
+                    .unwrap_or_else(|| panic!("round {round} seed {seed}: no commit: {m:?}"))
+            };
+            let (ha, hb) = (first_hash(&alice), first_hash(&bob));
+            let count = |m: &[(MessageType, Option<[u8; 32]>)], t| {
+                m.iter().filter(|(ty, _)| *ty == t).count()
+            };
+            let (winner, loser) = if ha > hb {
+                (&alice, &bob)
+            } else {
+                (&bob, &alice)
+            };
+            let context = format!("round {round} seed {seed}: winner {winner:?} loser {loser:?}");
+            // The loser answers the winner's commit (and its resend, with the
+            // same D-H Key); the winner never answers the loser's.
+            assert!(count(loser, MessageType::DhKey) >= 1, "{context}");
+            assert_eq!(count(winner, MessageType::DhKey), 0, "{context}");
+            assert_eq!(count(loser, MessageType::DhCommit), 1, "{context}");
+            let winner_hash = first_hash(winner);
+            assert!(
+                winner
+                    .iter()
+                    .all(|(_, h)| h.is_none_or(|h| h == winner_hash)),
+                "the winner resends the same commit: {context}"
+            );
+            assert!(
+                count(winner, MessageType::RevealSignature) >= 1,
+                "{context}"
+            );
+            assert_eq!(count(loser, MessageType::RevealSignature), 0, "{context}");
+            assert_eq!(count(loser, MessageType::Signature), 1, "{context}");
+            let (sa, sb) = (
+                p.alice.session.best_instance(),
+                p.bob.session.best_instance(),
+            );
+            assert_eq!(sa.message_state, MessageState::Encrypted, "{context}");
+            assert_eq!(sb.message_state, MessageState::Encrypted, "{context}");
+            assert_eq!(sa.ssid, sb.ssid, "{context}");
+            p.send(Side::Bob, "after");
+            p.drive();
+            assert_eq!(p.alice.texts().last().map(String::as_str), Some("after"));
+        }
+    }
 }
