@@ -9,9 +9,11 @@
     clippy::indexing_slicing
 )]
 
-use otr_tests::driver::{PeerProcess, libotr_peer, run};
+use otr_core::otr_wire::whitespace;
+use otr_tests::driver::{PeerProcess, exchange, libotr_peer, run, sends};
 use otr_tests::interop::skip_or_fail;
 use otr_tests::interop_peers::{assert_secure, has, msgs, our_peer, send_all, start, temp_dir};
+use otr_tests::line_escape::unescape;
 
 #[test]
 fn ake_v3_started_by_us() {
@@ -238,10 +240,37 @@ fn re_ake_from_a_whitespace_tag_after_an_end() {
     };
     run(&mut p.ours, &mut p.libotr, "query").unwrap();
     run(&mut p.ours, &mut p.libotr, "end").unwrap();
-    // libotr is FINISHED; it ends too and then sends tagged plaintext.
-    run(&mut p.libotr, &mut p.ours, "end").unwrap();
-    let ex = send_all(&mut p, false, "plain again");
-    assert!(msgs(&ex.b).contains(&"plain again".to_owned()), "{ex:?}");
+    // libotr is FINISHED; it ends too (nothing goes on the wire from
+    // FINISHED, so nothing here can start an AKE) and then sends tagged
+    // plaintext.
+    let ended = run(&mut p.libotr, &mut p.ours, "end").unwrap();
+    assert!(!has(&ended.a, "SEND"), "{ended:?}");
+    assert_eq!(p.libotr.state().unwrap()[1], "PLAINTEXT");
+    let out = p.libotr.cmd("send plain again").unwrap();
+    // The only thing libotr put on the wire is the text with its whitespace
+    // tag appended: the base tag, then v2 and v3 (libotr's default policy
+    // allows v2 and v3, not v1).
+    let sent = sends(&out);
+    assert_eq!(sent.len(), 1, "{out:?}");
+    let mut tagged = b"plain again".to_vec();
+    tagged.extend_from_slice(whitespace::BASE_TAG);
+    tagged.extend_from_slice(whitespace::V2_TAG);
+    tagged.extend_from_slice(whitespace::V3_TAG);
+    assert_eq!(
+        unescape(sent[0].as_bytes()),
+        tagged,
+        "the SEND line carries the tag: {:?}",
+        sent[0]
+    );
+    let ex = exchange(&mut p.libotr, &mut p.ours, sent).unwrap();
+    // Our first answer to the tagged text is the tag stripped and shown,
+    // then a D-H Commit: the tag (and nothing else) started the AKE.
+    assert_eq!(msgs(&ex.b), vec!["plain again".to_owned()], "{ex:?}");
+    let ours_first_send = ex.b.iter().find(|l| l.starts_with("SEND ")).unwrap();
+    assert!(
+        ours_first_send.starts_with("SEND ?OTR:AAMC"),
+        "a D-H Commit answers the tag: {ex:?}"
+    );
     assert!(
         has(&ex.b, "SECURE") && has(&ex.a, "SECURE"),
         "the tag restarted the AKE: {ex:?}"
@@ -288,6 +317,16 @@ fn require_encryption_on_our_side_holds_and_sends_in_either_role() {
     );
 }
 
+/// The AKE messages (by type character after `?OTR:AAM`) among SEND lines.
+fn ake_types(lines: &[String]) -> String {
+    sends(lines)
+        .iter()
+        .filter_map(|m| m.strip_prefix("?OTR:AAM"))
+        .filter_map(|rest| rest.chars().next())
+        .filter(|c| "CKRS".contains(*c))
+        .collect()
+}
+
 #[test]
 fn require_encryption_on_libotrs_side_sends_only_as_responder() {
     let Some(mut p) = start("require_libotr", &[], &["--policy", "always"]) else {
@@ -295,11 +334,64 @@ fn require_encryption_on_libotrs_side_sends_only_as_responder() {
     };
     let out = p.libotr.cmd("send libotr held").unwrap();
     assert!(has(&out, "EVENT ENCRYPTION_REQUIRED"), "{out:?}");
-    let ex =
-        otr_tests::driver::exchange(&mut p.libotr, &mut p.ours, otr_tests::driver::sends(&out))
-            .unwrap();
-    // libotr's query made us start the AKE; libotr was the responder and resent.
+    let ex = exchange(&mut p.libotr, &mut p.ours, sends(&out)).unwrap();
+    // libotr's query made us start the AKE: libotr was the responder (it
+    // sent the D-H Key and the Signature) and resent its held message.
+    assert_eq!(ake_types(&ex.a), "KS", "{ex:?}");
+    assert_eq!(ake_types(&ex.b), "CR", "{ex:?}");
     assert_eq!(msgs(&ex.b), vec!["libotr held".to_owned()], "{ex:?}");
+}
+
+#[test]
+fn require_encryption_on_libotrs_side_resends_only_the_last_held_message() {
+    let Some(mut p) = start("require_libotr_last", &[], &["--policy", "always"]) else {
+        return;
+    };
+    let first = p.libotr.cmd("send first held").unwrap();
+    let second = p.libotr.cmd("send second held").unwrap();
+    // libotr holds each and sends a query for each (LIBOTR-FACTS §13).
+    for out in [&first, &second] {
+        assert!(has(out, "EVENT ENCRYPTION_REQUIRED"), "{out:?}");
+        let sent = sends(out);
+        assert!(
+            sent.len() == 1 && sent[0].starts_with("?OTRv"),
+            "one query, no plaintext: {out:?}"
+        );
+    }
+    // One of the queries reaches us; we start the AKE, libotr responds and
+    // resends only the last held message (`lastmessage` is overwritten).
+    let ex = exchange(&mut p.libotr, &mut p.ours, sends(&first)).unwrap();
+    assert_eq!(ake_types(&ex.a), "KS", "libotr is the responder: {ex:?}");
+    assert_eq!(msgs(&ex.b), vec!["second held".to_owned()], "{ex:?}");
+    assert_secure(&mut p, "3");
+}
+
+#[test]
+fn require_encryption_on_libotrs_side_held_message_not_sent_when_libotr_initiates() {
+    let Some(mut p) = start("require_libotr_initiator", &[], &["--policy", "always"]) else {
+        return;
+    };
+    let out = p.libotr.cmd("send held by libotr").unwrap();
+    assert!(has(&out, "EVENT ENCRYPTION_REQUIRED"), "{out:?}");
+    // libotr's query is lost; our own query makes libotr start the AKE
+    // (it sends the D-H Commit and the Reveal Signature).
+    let ex = run(&mut p.ours, &mut p.libotr, "query").unwrap();
+    assert_eq!(ake_types(&ex.b), "CR", "libotr is the initiator: {ex:?}");
+    assert_eq!(ake_types(&ex.a), "KS", "{ex:?}");
+    assert!(has(&ex.a, "SECURE") && has(&ex.b, "SECURE"), "{ex:?}");
+    assert_secure(&mut p, "3");
+    // libotr 4.1.1 resends only from `maybe_resend` after a Reveal
+    // Signature, so its held message is never sent (LIBOTR-FACTS §5).
+    assert!(msgs(&ex.a).is_empty(), "{ex:?}");
+    let ex = send_all(&mut p, false, "typed after");
+    assert_eq!(msgs(&ex.b), vec!["typed after".to_owned()], "{ex:?}");
+    let ex = send_all(&mut p, true, "and back");
+    assert_eq!(msgs(&ex.b), vec!["and back".to_owned()], "{ex:?}");
+    assert!(
+        !p.ours.transcript.iter().any(|l| l == "MSG held by libotr"),
+        "{:?}",
+        p.ours.transcript
+    );
 }
 
 #[test]

@@ -246,7 +246,15 @@ impl Peer {
         } else {
             unescape(arg)
         };
+        let takes_no_argument = matches!(
+            cmd,
+            b"query" | b"end" | b"poll" | b"fingerprint" | b"state" | b"smp-abort" | b"quit"
+        );
         match cmd {
+            _ if takes_no_argument && line.len() > cmd.len() => {
+                let shown = String::from_utf8_lossy(cmd).into_owned();
+                self.err(&format!("{shown} takes no argument"));
+            }
             b"recv" => {
                 let actions = self.session.handle_input(&arg);
                 self.actions(actions);
