@@ -137,9 +137,10 @@ impl Context {
         }
     }
 
-    /// The header fragments of our messages carry: the context's version; a
-    /// context that is not private sends v2 syntax (as libotr does for
-    /// queries and plaintext).
+    /// The header fragments of our messages carry: the context's version
+    /// (the private conversation's, else the AKE's, as libotr, whose AKE
+    /// start sets the context's version); a context with neither sends v2
+    /// syntax (libotr's queries from PLAINTEXT, even v3-only).
     pub fn fragment_header(&self, our_tag: InstanceTag) -> Header {
         match self.version() {
             Some(ProtocolVersion::V3) => self.header(ProtocolVersion::V3, our_tag),

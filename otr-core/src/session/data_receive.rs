@@ -80,7 +80,9 @@ impl EnvParts<'_> {
                 instance,
                 event: Event::HeartbeatReceived,
             });
-        } else {
+        } else if !disconnected {
+            // libotr marks the conversation finished before its heartbeat
+            // rule runs: a message that ends it is never answered.
             let due = ctx
                 .last_sent
                 .is_none_or(|t| self.now.since(t) > self.config.heartbeat_interval);
