@@ -616,4 +616,402 @@ mod tests {
         let m = forge(&mut alice, 1, 1, 10);
         assert_eq!(receive(&mut bob, &mut rng, &m).unwrap(), b"forged");
     }
+
+    // ---- helpers for the tests below ----
+
+    /// One pair's keys and counters, comparable.
+    #[derive(Debug, PartialEq, Eq)]
+    struct PairSnapshot {
+        send_aes: [u8; 16],
+        send_mac: [u8; 20],
+        recv_aes: [u8; 16],
+        recv_mac: [u8; 20],
+        extra: [u8; 32],
+        send_counter: u64,
+        recv_counter: u64,
+        recv_mac_used: bool,
+    }
+
+    /// Everything a ratchet holds, comparable (a DH key pair by its public
+    /// value, which its secret determines).
+    #[derive(Debug, PartialEq, Eq)]
+    struct Snapshot {
+        our_keyid: u32,
+        our_keys: Vec<Vec<u8>>,
+        their_keyid: u32,
+        their_y: Vec<u8>,
+        their_old_y: Option<Vec<u8>>,
+        sessions: Vec<Option<PairSnapshot>>,
+        revealed: Vec<[u8; 20]>,
+    }
+
+    fn snapshot(r: &Ratchet) -> Snapshot {
+        Snapshot {
+            our_keyid: r.our_keyid,
+            our_keys: r.our_keys.iter().map(DhKeyPair::public_bytes).collect(),
+            their_keyid: r.their_keyid,
+            their_y: r.their_y.to_minimal_bytes(),
+            their_old_y: r.their_old_y.map(|y| y.to_minimal_bytes()),
+            sessions: r
+                .sessions
+                .iter()
+                .flatten()
+                .map(|s| {
+                    s.as_deref().map(|k| PairSnapshot {
+                        send_aes: k.send_aes,
+                        send_mac: k.send_mac,
+                        recv_aes: k.recv_aes,
+                        recv_mac: k.recv_mac,
+                        extra: k.extra,
+                        send_counter: k.send_counter,
+                        recv_counter: k.recv_counter,
+                        recv_mac_used: k.recv_mac_used,
+                    })
+                })
+                .collect(),
+            revealed: r.revealed.clone(),
+        }
+    }
+
+    /// Like `forge`, with the next DH key given.
+    fn forge_with_next_dh(
+        alice: &mut Ratchet,
+        sender_keyid: u32,
+        recipient_keyid: u32,
+        counter: u64,
+        next_dh: &[u8],
+    ) -> Vec<u8> {
+        let session = alice.session(1, 0).unwrap();
+        let (aes, mac_key) = (session.send_aes, session.send_mac);
+        let mut encrypted = Payload::encode(b"forged", &[]).unwrap();
+        apply_aes128_ctr(&aes, counter.to_be_bytes(), &mut encrypted);
+        DataMessage {
+            flags: DataFlags::NONE,
+            sender_keyid,
+            recipient_keyid,
+            next_dh: Mpi::trimmed(next_dh),
+            counter: counter.to_be_bytes(),
+            encrypted: &encrypted,
+            mac: [0; 20],
+            old_mac_keys: &[],
+        }
+        .encode_with_mac(&Header::V2, |c| hmac_sha1(&mac_key, c))
+        .unwrap()
+    }
+
+    /// `bytes` with one bit of its MAC flipped (nothing else touched).
+    fn with_bad_mac(bytes: &[u8]) -> Vec<u8> {
+        let d = EncodedMessage::decode(bytes).unwrap();
+        let MessageBody::Data(data) = d.message.body else {
+            panic!()
+        };
+        // MAC(20) ‖ DATA old MAC keys (4 + k) end the message.
+        let at = bytes.len() - 4 - data.old_mac_keys.len() - 20;
+        assert_eq!(bytes[at..at + 20], data.mac);
+        let mut out = bytes.to_vec();
+        out[at] ^= 0x01;
+        out
+    }
+
+    /// `bytes` (a V2 data message) with its counter's top byte raised by
+    /// `delta`: the MAC is left as it was.
+    fn with_counter_raised(bytes: &[u8], delta: u8) -> Vec<u8> {
+        let d = EncodedMessage::decode(bytes).unwrap();
+        let MessageBody::Data(data) = d.message.body else {
+            panic!()
+        };
+        // header(3) ‖ flags(1) ‖ sender(4) ‖ recipient(4) ‖ MPI(4 + n) ‖ CTR(8)
+        let at = 3 + 1 + 4 + 4 + 4 + data.next_dh.as_bytes().len();
+        assert_eq!(bytes[at..at + 8], data.counter);
+        let mut out = bytes.to_vec();
+        out[at] = out[at].checked_add(delta).unwrap();
+        out
+    }
+
+    fn counter_of(bytes: &[u8]) -> u64 {
+        let d = EncodedMessage::decode(bytes).unwrap();
+        let MessageBody::Data(data) = d.message.body else {
+            panic!()
+        };
+        u64::from_be_bytes(data.counter)
+    }
+
+    /// `p − k` as minimal big-endian bytes.
+    fn p_minus(k: u64) -> Vec<u8> {
+        otr_smp::group::minimal_be_bytes(
+            &otr_smp::group::MODULUS.wrapping_sub(&crypto_bigint::U1536::from_u64(k)),
+        )
+    }
+
+    /// Crossed traffic that leaves Bob with a MAC key waiting to be revealed
+    /// while Alice's next message names Bob's current key of hers (so its
+    /// next DH key is taken):
+    ///
+    /// 1. Alice sends M1 (her key 1 → Bob's key 1);
+    /// 2. Bob sends X (1 → 1);
+    /// 3. Bob receives M1 (learns Alice's key 2);
+    /// 4. Alice receives X (learns Bob's key 2);
+    /// 5. Bob sends Z (1 → 2);
+    /// 6. Alice sends Y (1 → 2);
+    /// 7. Bob receives Y and moves to his key 3, forgetting the pairs of his
+    ///    key 1 — revealing the one that verified M1;
+    /// 8. Alice receives Z and moves to her key 3.
+    struct Crossed {
+        alice: Ratchet,
+        bob: Ratchet,
+        rng: ChaCha20Rng,
+        m1: Vec<u8>,
+        /// Alice's sending MAC key for M1 (= Bob's receiving MAC key for it).
+        m1_mac_key: [u8; 20],
+        /// Bob's receiving MAC key of the pair (his key 1, Alice's key 2),
+        /// which only ever sent (Z) and is forgotten at step 7 unused.
+        unused_recv_mac: [u8; 20],
+        revealed_before_step_7: usize,
+    }
+
+    fn crossed() -> Crossed {
+        let (mut alice, mut bob, mut rng) = pair();
+        let m1_mac_key = alice.session(1, 0).unwrap().send_mac;
+        let m1 = send(&mut alice, b"M1");
+        let x = send(&mut bob, b"X");
+        assert_eq!(receive(&mut bob, &mut rng, &m1).unwrap(), b"M1");
+        assert_eq!(receive(&mut alice, &mut rng, &x).unwrap(), b"X");
+        assert_eq!((bob.our_keyid(), bob.their_keyid()), (2, 2));
+        assert_eq!((alice.our_keyid(), alice.their_keyid()), (2, 2));
+        let z = send(&mut bob, b"Z");
+        let y = send(&mut alice, b"Y");
+        // Bob's pair (key 1, Alice's key 2) sent Z and never verified anything.
+        let unused = bob.sessions[1][0].as_deref().unwrap();
+        assert!(!unused.recv_mac_used && unused.send_counter == 1);
+        let unused_recv_mac = unused.recv_mac;
+        // Bob's pair (key 1, Alice's key 1) verified M1.
+        let used = bob.sessions[1][1].as_deref().unwrap();
+        assert!(used.recv_mac_used);
+        let revealed_before_step_7 = bob.pending_revealed();
+        assert_eq!(receive(&mut bob, &mut rng, &y).unwrap(), b"Y");
+        assert_eq!((bob.our_keyid(), bob.their_keyid()), (3, 2));
+        assert_eq!(receive(&mut alice, &mut rng, &z).unwrap(), b"Z");
+        assert_eq!((alice.our_keyid(), alice.their_keyid()), (3, 2));
+        Crossed {
+            alice,
+            bob,
+            rng,
+            m1,
+            m1_mac_key,
+            unused_recv_mac,
+            revealed_before_step_7,
+        }
+    }
+
+    // ---- next DH key range check after the MAC ----
+
+    #[test]
+    fn next_dh_key_out_of_range_with_a_valid_mac_is_rejected_and_changes_nothing() {
+        let Crossed {
+            mut alice,
+            mut bob,
+            mut rng,
+            ..
+        } = crossed();
+        // Alice's messages now name Bob's current key of hers (2): their next
+        // DH key would be taken. Bob has a MAC key waiting to be revealed.
+        assert_eq!(alice.our_keyid() - 1, bob.their_keyid());
+        assert_eq!(bob.pending_revealed(), 1);
+        let before = snapshot(&bob);
+        let mut above_p = vec![1u8];
+        above_p.extend([0u8; 192]);
+        let mut two_pow_2000 = vec![1u8];
+        two_pow_2000.extend([0u8; 250]);
+        for (bad, what) in [
+            (vec![], "0"),
+            (vec![1], "1"),
+            (p_minus(1), "p-1"),
+            (p_minus(0), "p"),
+            (above_p, "2^1536"),
+            (two_pow_2000, "2^2000"),
+        ] {
+            let m = forge_with_next_dh(&mut alice, 2, 2, 1, &bad);
+            assert_eq!(
+                receive(&mut bob, &mut rng, &m),
+                Err(DataRejection::BadNextKey),
+                "next DH key {what}"
+            );
+            assert_eq!(
+                snapshot(&bob),
+                before,
+                "next DH key {what}: nothing changed"
+            );
+        }
+        // The genuine message, with the same key ids and counter 1, is accepted.
+        let m = send(&mut alice, b"genuine");
+        assert_eq!(counter_of(&m), 1);
+        assert_eq!(receive(&mut bob, &mut rng, &m).unwrap(), b"genuine");
+        assert_eq!(bob.their_keyid(), 3);
+        assert_eq!(bob.their_y, *alice.our_keys[0].public());
+        // The key that verified Y (pair of Bob's key 2 and Alice's key 1) is
+        // forgotten now and joins the one still waiting.
+        assert_eq!(bob.pending_revealed(), 2);
+        assert_eq!(bob.revealed[0], before.revealed[0]);
+    }
+
+    #[test]
+    fn next_dh_key_2_or_p_minus_2_is_accepted() {
+        for (next, what) in [(vec![2u8], "2"), (p_minus(2), "p-2")] {
+            let (mut alice, mut bob, mut rng) = pair();
+            let m = forge_with_next_dh(&mut alice, 1, 1, 1, &next);
+            assert_eq!(
+                receive(&mut bob, &mut rng, &m).unwrap(),
+                b"forged",
+                "{what}"
+            );
+            assert_eq!(bob.their_keyid(), 2, "{what}");
+            assert_eq!(bob.their_y.to_minimal_bytes(), next, "{what}");
+        }
+    }
+
+    // ---- receive order: key ids, MAC, counter ----
+
+    #[test]
+    fn unknown_key_id_is_reported_before_a_bad_mac() {
+        let (mut alice, mut bob, mut rng) = pair();
+        let before = snapshot(&bob);
+        // Control: right key ids, bad MAC.
+        let m = with_bad_mac(&forge(&mut alice, 1, 1, 1));
+        assert_eq!(receive(&mut bob, &mut rng, &m), Err(DataRejection::BadMac));
+        assert_eq!(snapshot(&bob), before);
+        for (sender, recipient) in [(1, 5), (5, 1), (0, 1), (1, 0), (2, 1)] {
+            let m = with_bad_mac(&forge(&mut alice, sender, recipient, 1));
+            assert_eq!(
+                receive(&mut bob, &mut rng, &m),
+                Err(DataRejection::UnknownKeyId),
+                "key ids {sender} → {recipient}"
+            );
+            assert_eq!(snapshot(&bob), before, "key ids {sender} → {recipient}");
+        }
+        assert_eq!(
+            receive(&mut bob, &mut rng, &forge(&mut alice, 1, 1, 1)).unwrap(),
+            b"forged"
+        );
+    }
+
+    #[test]
+    fn bad_mac_is_reported_before_a_stale_counter_and_a_good_mac_gets_stale_counter() {
+        let (mut alice, mut bob, mut rng) = pair();
+        let m5 = forge(&mut alice, 1, 1, 5);
+        assert_eq!(receive(&mut bob, &mut rng, &m5).unwrap(), b"forged");
+        let before = snapshot(&bob);
+        for (counter, what) in [(5, "replay"), (3, "lower"), (0, "zero")] {
+            let stale = forge(&mut alice, 1, 1, counter);
+            assert_eq!(
+                receive(&mut bob, &mut rng, &with_bad_mac(&stale)),
+                Err(DataRejection::BadMac),
+                "{what}, bad MAC"
+            );
+            assert_eq!(snapshot(&bob), before, "{what}, bad MAC");
+            assert_eq!(
+                receive(&mut bob, &mut rng, &stale),
+                Err(DataRejection::StaleCounter),
+                "{what}, good MAC"
+            );
+            assert_eq!(snapshot(&bob), before, "{what}, good MAC");
+        }
+        // The next counter is still accepted.
+        let m6 = forge(&mut alice, 1, 1, 6);
+        assert_eq!(receive(&mut bob, &mut rng, &m6).unwrap(), b"forged");
+    }
+
+    #[test]
+    fn counter_forged_upward_without_the_mac_is_bad_mac_and_changes_nothing() {
+        let (mut alice, mut bob, mut rng) = pair();
+        let m1 = send(&mut alice, b"one");
+        let m2 = send(&mut alice, b"two");
+        let before = snapshot(&bob);
+        for (genuine, n) in [(&m1, 1), (&m2, 2)] {
+            let forged = with_counter_raised(genuine, 1);
+            assert_eq!(counter_of(&forged), n + (1 << 56));
+            assert_eq!(
+                receive(&mut bob, &mut rng, &forged),
+                Err(DataRejection::BadMac),
+                "counter {n} raised"
+            );
+            assert_eq!(
+                snapshot(&bob),
+                before,
+                "counter {n} raised: nothing changed"
+            );
+        }
+        // Had a forged counter been stored, these would now be stale.
+        assert_eq!(receive(&mut bob, &mut rng, &m1).unwrap(), b"one");
+        assert_eq!(receive(&mut bob, &mut rng, &m2).unwrap(), b"two");
+    }
+
+    // ---- §3: which MAC keys are revealed ----
+
+    #[test]
+    fn only_receiving_mac_keys_that_verified_a_message_are_revealed_when_forgotten() {
+        let Crossed {
+            mut alice,
+            mut bob,
+            mut rng,
+            m1,
+            m1_mac_key,
+            unused_recv_mac,
+            revealed_before_step_7,
+        } = crossed();
+        assert_eq!(revealed_before_step_7, 0);
+        // Step 7 forgot both pairs of Bob's key 1: the one that verified M1 is
+        // revealed, the one that never verified anything is not.
+        assert_eq!(bob.revealed, vec![m1_mac_key]);
+        assert!(!bob.revealed.contains(&unused_recv_mac));
+        assert_ne!(unused_recv_mac, m1_mac_key);
+        // It is the key M1's MAC was checked with.
+        let d = EncodedMessage::decode(&m1).unwrap();
+        let MessageBody::Data(data) = d.message.body else {
+            panic!()
+        };
+        assert_eq!(hmac_sha1(&m1_mac_key, d.authenticated), data.mac);
+        // Bob's next message carries exactly that key, then forgets it.
+        let next = send(&mut bob, b"next");
+        let d = EncodedMessage::decode(&next).unwrap();
+        let MessageBody::Data(data) = d.message.body else {
+            panic!()
+        };
+        assert_eq!(data.old_mac_keys, &m1_mac_key[..]);
+        assert_eq!(bob.pending_revealed(), 0);
+        assert_eq!(receive(&mut alice, &mut rng, &next).unwrap(), b"next");
+    }
+
+    #[test]
+    fn pair_forgotten_without_verifying_anything_reveals_nothing() {
+        let (mut alice, mut bob, mut rng) = pair();
+        // Alice sends with her pair (key 1, Bob's key 1): it only ever sends.
+        let one = send(&mut alice, b"one");
+        let sending = alice.sessions[1][0].as_deref().unwrap();
+        assert!(!sending.recv_mac_used);
+        let never_used = sending.recv_mac;
+        assert_eq!(receive(&mut bob, &mut rng, &one).unwrap(), b"one");
+        // Bob's answer to Alice's key 2 makes her forget the pairs of key 1.
+        let m = send(&mut bob, b"hello");
+        assert_eq!(receive(&mut alice, &mut rng, &m).unwrap(), b"hello");
+        assert_eq!(alice.our_keyid(), 3, "key 1 is forgotten");
+        assert!(
+            alice
+                .sessions
+                .iter()
+                .flatten()
+                .flatten()
+                .all(|k| k.recv_mac != never_used)
+        );
+        assert_eq!(
+            alice.pending_revealed(),
+            0,
+            "nothing verified, nothing revealed"
+        );
+        let next = send(&mut alice, b"next");
+        let d = EncodedMessage::decode(&next).unwrap();
+        let MessageBody::Data(data) = d.message.body else {
+            panic!()
+        };
+        assert!(data.old_mac_keys.is_empty());
+    }
 }
