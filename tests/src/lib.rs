@@ -1,8 +1,10 @@
-//! Shared helpers for the integration tests: reading the libotr fixture files
-//! and the fuzz corpora.
+//! Shared helpers for the integration tests: the two-session harness, the
+//! actions a session returns, test keys, the libotr fixtures and fuzz corpora,
+//! and the peer binary's parts and interop drivers.
 
 #![forbid(unsafe_code)]
 
+pub mod actions;
 pub mod driver;
 pub mod fixtures;
 pub mod interop;

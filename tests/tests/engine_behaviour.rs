@@ -18,6 +18,7 @@ use otr_core::{
     Action, AuthStateName, Event, ManualClock, MessageState, Policy, Session, SessionConfig,
     Timestamp,
 };
+use otr_tests::actions::sends;
 use otr_tests::keys::test_keys;
 use otr_tests::pair::{Pair, Side};
 use rand_chacha::ChaCha20Rng;
@@ -27,16 +28,6 @@ fn config(policy: Policy) -> SessionConfig {
     let mut c = SessionConfig::default();
     c.policy = policy;
     c
-}
-
-fn sends(actions: &[Action]) -> Vec<Vec<u8>> {
-    actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::Send(m) => Some(m.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn tagged(m: &[u8]) -> bool {

@@ -28,9 +28,10 @@ use otr_core::otr_wire::{
     ProtocolVersion, armor, classify, whitespace,
 };
 use otr_core::{
-    Action, AuthStateName, Event, ManualClock, MessageState, Policy, ReceivedMessage, Session,
-    SessionConfig, SessionError, Timestamp, UnreadableReason,
+    Action, AuthStateName, Event, ManualClock, MessageState, Policy, Session, SessionConfig,
+    SessionError, Timestamp, UnreadableReason,
 };
+use otr_tests::actions::{deliveries, events, sends};
 use otr_tests::keys::test_keys;
 use otr_tests::pair::{Pair, Side};
 use rand_chacha::ChaCha20Rng;
@@ -47,36 +48,6 @@ fn config(policy: Policy) -> SessionConfig {
 /// A v2-only policy that otherwise behaves as libotr's DEFAULT.
 fn v2_only() -> Policy {
     Policy::OPPORTUNISTIC.without(Policy::ALLOW_V3)
-}
-
-fn sends(actions: &[Action]) -> Vec<Vec<u8>> {
-    actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::Send(m) => Some(m.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn events(actions: &[Action]) -> Vec<Event> {
-    actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::Event { event, .. } => Some(event.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn deliveries(actions: &[Action]) -> Vec<ReceivedMessage> {
-    actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::Deliver { message, .. } => Some(message.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn pair(seed: u64) -> Pair {

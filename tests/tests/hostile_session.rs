@@ -15,6 +15,7 @@ use otr_core::otr_wire::{
     classify, fragment,
 };
 use otr_core::{Action, Event, MessageState, Policy, SessionConfig, UnreadableReason};
+use otr_tests::actions::{events, sends as sent};
 use otr_tests::keys::test_keys;
 use otr_tests::pair::{Pair, Side};
 
@@ -50,26 +51,6 @@ fn private_pair() -> Pair {
 /// Feeds `input` to `side` directly; returns the actions.
 fn feed(p: &mut Pair, side: Side, input: &[u8]) -> Vec<Action> {
     p.party(side).session.handle_input(input)
-}
-
-fn events(actions: &[Action]) -> Vec<Event> {
-    actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::Event { event, .. } => Some(event.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn sent(actions: &[Action]) -> Vec<Vec<u8>> {
-    actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::Send(m) => Some(m.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn delivered(actions: &[Action]) -> usize {
