@@ -578,6 +578,7 @@ fn verify_identity_block(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dh::test_values::{out_of_range, p_minus};
     use otr_wire::{DecodedMessage, InstanceTag};
     use rand_chacha::ChaCha20Rng;
     use rand_core::{Rng, SeedableRng};
@@ -1175,30 +1176,6 @@ mod tests {
 
     // ---- helpers for the tests below ----
 
-    /// `p − k` as minimal big-endian bytes.
-    fn p_minus(k: u64) -> Vec<u8> {
-        otr_smp::group::minimal_be_bytes(
-            &otr_smp::group::MODULUS.wrapping_sub(&crypto_bigint::U1536::from_u64(k)),
-        )
-    }
-
-    /// DH values outside [2, p − 2]: 0, 1, p − 1, p, p + 1 (as 193 bytes,
-    /// 2^1536 > p + 1) and 2^2000.
-    fn out_of_range_values() -> Vec<(Vec<u8>, &'static str)> {
-        let mut above_p = vec![1u8];
-        above_p.extend([0u8; 192]);
-        let mut two_pow_2000 = vec![1u8];
-        two_pow_2000.extend([0u8; 250]);
-        vec![
-            (vec![], "0"),
-            (vec![1], "1"),
-            (p_minus(1), "p-1"),
-            (p_minus(0), "p"),
-            (above_p, "2^1536"),
-            (two_pow_2000, "2^2000"),
-        ]
-    }
-
     /// The AKE keys for the shared secret `s`, derived here from the spec
     /// (`h2(b) = SHA-256(b ‖ secbytes)`) independently of `AkeKeys::derive`.
     fn ake_keys_for(s: &crypto_bigint::U1536) -> AkeKeys {
@@ -1568,7 +1545,7 @@ mod tests {
         let before = snapshot(&run.bob);
         let pending = run.bob.pending_commit().unwrap().to_vec();
         let pending_id = run.bob.pending_commit_id();
-        for (bad, what) in out_of_range_values() {
+        for (bad, what) in out_of_range() {
             let out = run.bob.handle_dh_key(
                 AkeEnv {
                     our_key: bob_key,

@@ -124,3 +124,33 @@ mod tests {
         assert!(format!("{a:?}").starts_with("DhKeyPair { public: GroupElement("));
     }
 }
+
+/// DH values at and beyond the edges of the accepted range [2, p − 2], for
+/// the range-check tests of the AKE and the ratchet.
+#[cfg(test)]
+pub(crate) mod test_values {
+    use crypto_bigint::U1536;
+    use otr_smp::group::{MODULUS, minimal_be_bytes};
+
+    /// `p − k` as minimal big-endian bytes.
+    pub fn p_minus(k: u64) -> Vec<u8> {
+        minimal_be_bytes(&MODULUS.wrapping_sub(&U1536::from_u64(k)))
+    }
+
+    /// Values outside [2, p − 2]: 0, 1, p − 1, p, 2^1536 (193 bytes) and
+    /// 2^2000.
+    pub fn out_of_range() -> Vec<(Vec<u8>, &'static str)> {
+        let mut two_pow_1536 = vec![1u8];
+        two_pow_1536.extend([0u8; 192]);
+        let mut two_pow_2000 = vec![1u8];
+        two_pow_2000.extend([0u8; 250]);
+        vec![
+            (vec![], "0"),
+            (vec![1], "1"),
+            (p_minus(1), "p-1"),
+            (p_minus(0), "p"),
+            (two_pow_1536, "2^1536"),
+            (two_pow_2000, "2^2000"),
+        ]
+    }
+}

@@ -294,6 +294,7 @@ impl Ratchet {
 mod tests {
     use super::*;
     use crate::aes_ctr::apply_aes128_ctr;
+    use crate::dh::test_values::{out_of_range, p_minus};
     use crate::mac::hmac_sha1;
     use otr_wire::{EncodedMessage, MessageBody, Payload, armor};
     use rand_chacha::ChaCha20Rng;
@@ -489,22 +490,7 @@ mod tests {
         counter: u64,
     ) -> Vec<u8> {
         let next_dh = alice.our_keys[0].public_bytes();
-        let session = alice.session(1, 0).unwrap();
-        let (aes, mac_key) = (session.send_aes, session.send_mac);
-        let mut encrypted = Payload::encode(b"forged", &[]).unwrap();
-        apply_aes128_ctr(&aes, counter.to_be_bytes(), &mut encrypted);
-        DataMessage {
-            flags: DataFlags::NONE,
-            sender_keyid,
-            recipient_keyid,
-            next_dh: Mpi::trimmed(&next_dh),
-            counter: counter.to_be_bytes(),
-            encrypted: &encrypted,
-            mac: [0; 20],
-            old_mac_keys: &[],
-        }
-        .encode_with_mac(&Header::V2, |c| hmac_sha1(&mac_key, c))
-        .unwrap()
+        forge_with_next_dh(alice, sender_keyid, recipient_keyid, counter, &next_dh)
     }
 
     #[test]
@@ -736,13 +722,6 @@ mod tests {
         u64::from_be_bytes(data.counter)
     }
 
-    /// `p − k` as minimal big-endian bytes.
-    fn p_minus(k: u64) -> Vec<u8> {
-        otr_smp::group::minimal_be_bytes(
-            &otr_smp::group::MODULUS.wrapping_sub(&crypto_bigint::U1536::from_u64(k)),
-        )
-    }
-
     /// Crossed traffic that leaves Bob with a MAC key waiting to be revealed
     /// while Alice's next message names Bob's current key of hers (so its
     /// next DH key is taken):
@@ -818,18 +797,7 @@ mod tests {
         assert_eq!(alice.our_keyid() - 1, bob.their_keyid());
         assert_eq!(bob.pending_revealed(), 1);
         let before = snapshot(&bob);
-        let mut above_p = vec![1u8];
-        above_p.extend([0u8; 192]);
-        let mut two_pow_2000 = vec![1u8];
-        two_pow_2000.extend([0u8; 250]);
-        for (bad, what) in [
-            (vec![], "0"),
-            (vec![1], "1"),
-            (p_minus(1), "p-1"),
-            (p_minus(0), "p"),
-            (above_p, "2^1536"),
-            (two_pow_2000, "2^2000"),
-        ] {
+        for (bad, what) in out_of_range() {
             let m = forge_with_next_dh(&mut alice, 2, 2, 1, &bad);
             assert_eq!(
                 receive(&mut bob, &mut rng, &m),
