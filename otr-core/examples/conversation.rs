@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use otr_core::event::SmpProgress;
+use otr_core::SmpProgress;
 use otr_core::identity::DsaSigningKey;
 use otr_core::otr_wire::InstanceTag;
 use otr_core::{Action, Event, ManualClock, MessageState, Session, SessionConfig};
@@ -54,7 +54,7 @@ impl World {
         let name = self.person(from_alice).name;
         for action in actions {
             match action {
-                Action::Send(m) => {
+                Action::Send { message: m, .. } => {
                     self.wire_messages += 1;
                     self.wire_bytes += m.len();
                     self.wire.push_back((from_alice, m));
@@ -132,12 +132,7 @@ fn describe(name: &str, event: &Event) {
             println!("    ⚖ {name}: {text}");
         }
         Event::TrustChanged { trust, .. } => {
-            let t = if trust.is_empty() {
-                "untrusted"
-            } else {
-                trust.as_str()
-            };
-            println!("      {name} now marks the buddy key as {t}");
+            println!("      {name} now marks the buddy key as {trust}");
         }
         Event::ExtraSymmetricKey { use_id, key, .. } => {
             println!(

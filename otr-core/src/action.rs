@@ -34,8 +34,17 @@ pub struct ReceivedMessage {
 #[non_exhaustive]
 #[must_use]
 pub enum Action {
-    /// Put this message on the wire to the buddy (one per fragment).
-    Send(Vec<u8>),
+    /// Put this message on the wire to the buddy (one action per fragment,
+    /// in order).
+    Send {
+        /// The buddy instance it is for: the instance whose conversation it
+        /// belongs to (its v3 receiver tag; also an error reply to that
+        /// instance), or `None` for the master context (queries, plaintext,
+        /// v2, and D-H Commits open to every instance).
+        instance: Option<InstanceTag>,
+        /// The bytes to send, as they are.
+        message: Vec<u8>,
+    },
     /// Show this message to the user.
     Deliver {
         /// The buddy instance it came from (`None`: v2 or unknown).

@@ -1,71 +1,39 @@
 //! One conversation with one instance of a buddy (libotr's `ConnContext`):
-//! its message state, AKE state, reassembly and timing. The per-buddy
-//! [`Session`](crate::Session) routes input to these.
+//! its privacy, its exchange, reassembly and timing. Changes only itself;
+//! its privacy changes only through `privacy.rs`.
 
-use otr_wire::{Fingerprint, Header, InstanceTag, ProtocolVersion};
+mod privacy;
 
-use otr_smp::SmpEngine;
+use otr_wire::{Header, InstanceTag, ProtocolVersion};
 
-use crate::ake::{AuthState, AuthStateName};
-use crate::ake_keys::SecureSessionId;
+use crate::ake::{AuthState, Exchange};
 use crate::clock::Timestamp;
-use crate::ratchet::Ratchet;
 use crate::reassembly::Reassembly;
 
-/// The message state of an instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum MessageState {
-    /// Not private.
-    Plaintext,
-    /// Private: messages are encrypted and authenticated.
-    Encrypted,
-    /// The buddy ended the private conversation; sending is refused.
-    Finished,
-}
-
-/// The private state of an ENCRYPTED instance.
-pub(crate) struct Encrypted {
-    pub version: ProtocolVersion,
-    pub ratchet: Ratchet,
-    pub ssid: SecureSessionId,
-    pub first_half_bold: bool,
-    pub fingerprint: Fingerprint,
-    pub smp: SmpEngine,
-}
-
-pub(crate) enum MsgState {
-    Plaintext,
-    Encrypted(Box<Encrypted>),
-    Finished(ProtocolVersion),
-}
-
-impl MsgState {
-    pub fn name(&self) -> MessageState {
-        match self {
-            Self::Plaintext => MessageState::Plaintext,
-            Self::Encrypted(_) => MessageState::Encrypted,
-            Self::Finished(_) => MessageState::Finished,
-        }
-    }
-}
+pub use privacy::MessageState;
+pub(crate) use privacy::{Encrypted, Privacy};
 
 /// Per-instance state.
 pub(crate) struct Context {
     /// The buddy instance (`None` for the master context: v2 and untagged input).
     pub their_tag: Option<InstanceTag>,
-    pub auth: AuthState,
+    pub exchange: Exchange,
     /// When the AKE in progress was started by us (for the master commit's lifetime).
     pub auth_started: Option<Timestamp>,
+    /// When a child's exchange last moved to a new AKE state (`None` while
+    /// there is no exchange): an exchange that stalls for the commit
+    /// lifetime is dropped, so forged D-H Commits cannot hold instances.
+    pub exchange_since: Option<Timestamp>,
     /// The master's D-H Commit (its hashed g^x) this instance has already
     /// taken over: a master commit is continued at most once per instance,
     /// so a commit whose secret was revealed is never offered again.
     pub continued_master_commit: Option<[u8; 32]>,
-    /// The number (`EnvParts::next_sequence_number`) of the last D-H Commit
-    /// this context sent or took over: the buddy answers the commit it
-    /// received last.
+    /// The session's sequence number of the last D-H Commit this context
+    /// sent or took over: the buddy answers the commit it received last.
     pub last_commit_number: u64,
-    pub msg: MsgState,
+    /// PLAINTEXT, ENCRYPTED (with its keys) or FINISHED: changed only by
+    /// the transitions in `privacy.rs`.
+    privacy: Privacy,
     pub reassembly: Reassembly,
     pub last_sent: Option<Timestamp>,
     /// The session's sequence number of the last message received here
@@ -77,11 +45,12 @@ impl Context {
     pub fn new(their_tag: Option<InstanceTag>) -> Self {
         Self {
             their_tag,
-            auth: AuthState::None,
+            exchange: Exchange::None,
             auth_started: None,
+            exchange_since: None,
             continued_master_commit: None,
             last_commit_number: 0,
-            msg: MsgState::Plaintext,
+            privacy: Privacy::Plaintext,
             reassembly: Reassembly::default(),
             last_sent: None,
             last_received_number: 0,
@@ -94,11 +63,7 @@ impl Context {
     /// already continued that very commit (its `r` may have been revealed to
     /// the buddy since, and offering it again would make the buddy's next
     /// AKE fail), nor when this child's own pending commit went out later.
-    pub fn take_over_master_commit(
-        &mut self,
-        master_commit: Option<AuthState>,
-        master_number: u64,
-    ) {
+    pub fn take_over_master_commit(&mut self, master_commit: Option<Exchange>, master_number: u64) {
         if self.their_tag.is_none() {
             return;
         }
@@ -109,12 +74,12 @@ impl Context {
         if id.is_some() && id == self.continued_master_commit {
             return;
         }
-        if self.auth.pending_commit().is_some() && self.last_commit_number >= master_number {
+        if self.exchange.pending_commit().is_some() && self.last_commit_number >= master_number {
             return;
         }
         self.continued_master_commit = id;
         self.last_commit_number = master_number;
-        self.auth = copy;
+        self.exchange = copy;
     }
 
     /// The header for messages of `version` sent from this context.
@@ -130,11 +95,7 @@ impl Context {
 
     /// The protocol version in use: the private conversation's, else the AKE's.
     pub fn version(&self) -> Option<ProtocolVersion> {
-        match &self.msg {
-            MsgState::Encrypted(e) => Some(e.version),
-            MsgState::Finished(v) => Some(*v),
-            MsgState::Plaintext => self.auth.version(),
-        }
+        self.privacy.version().or_else(|| self.exchange.version())
     }
 
     /// The header fragments of our messages carry: the context's version
@@ -148,15 +109,32 @@ impl Context {
         }
     }
 
-    pub fn encrypted(&mut self) -> Option<&mut Encrypted> {
-        match &mut self.msg {
-            MsgState::Encrypted(e) => Some(e),
-            _ => None,
-        }
+    /// The AKE state's name.
+    pub fn auth_state(&self) -> AuthState {
+        self.exchange.state()
     }
 
-    pub fn auth_name(&self) -> AuthStateName {
-        self.auth.name()
+    /// When this child's stalled exchange is dropped (the master's pending
+    /// commit has its own timer).
+    pub fn exchange_deadline(&self, lifetime: core::time::Duration) -> Option<Timestamp> {
+        if self.their_tag.is_none() || self.auth_state() == AuthState::None {
+            return None;
+        }
+        self.exchange_since.map(|t| t.after(lifetime))
+    }
+
+    /// How readily this instance gives up its place to a newcomer when the
+    /// instance table is full (lower first): idle PLAINTEXT, then FINISHED,
+    /// then an exchange in progress; `None` for a private conversation,
+    /// which is never displaced.
+    pub fn eviction_class(&self) -> Option<u8> {
+        let idle = self.auth_state() == AuthState::None;
+        match (self.message_state(), idle) {
+            (MessageState::Encrypted, _) => None,
+            (MessageState::Plaintext, true) => Some(0),
+            (MessageState::Finished, true) => Some(1),
+            (_, false) => Some(2),
+        }
     }
 }
 
@@ -165,6 +143,7 @@ mod tests {
     use super::*;
     use crate::ake::AkeEnv;
     use crate::identity::DsaSigningKey;
+    use crate::trust::KnownFingerprints;
     use rand_chacha::ChaCha20Rng;
     use rand_core::SeedableRng;
     use std::sync::OnceLock;
@@ -175,8 +154,8 @@ mod tests {
     }
 
     /// A fresh pending commit (AWAITING_DHKEY) and its id.
-    fn commit(seed: u64) -> (AuthState, [u8; 32]) {
-        let mut auth = AuthState::None;
+    fn commit(seed: u64) -> (Exchange, [u8; 32]) {
+        let mut auth = Exchange::None;
         let _ = auth.start(AkeEnv {
             our_key: key(),
             rng: &mut ChaCha20Rng::seed_from_u64(seed),
@@ -184,12 +163,13 @@ mod tests {
                 sender: InstanceTag::new(0x100).unwrap(),
                 receiver: None,
             },
+            seen_keys: &KnownFingerprints::default(),
         });
         let id = auth.pending_commit_id().unwrap();
         (auth, id)
     }
 
-    fn copy(auth: &AuthState) -> Option<AuthState> {
+    fn copy(auth: &Exchange) -> Option<Exchange> {
         auth.copy_pending_commit(ProtocolVersion::V3)
     }
 
@@ -202,7 +182,7 @@ mod tests {
         let (master, id) = commit(1);
         let mut c = child();
         c.take_over_master_commit(copy(&master), 1);
-        assert_eq!(c.auth.pending_commit_id(), Some(id));
+        assert_eq!(c.exchange.pending_commit_id(), Some(id));
         assert_eq!(c.continued_master_commit, Some(id));
         assert_eq!(c.last_commit_number, 1);
     }
@@ -213,7 +193,7 @@ mod tests {
         let mut c = child();
         c.continued_master_commit = Some(id);
         c.take_over_master_commit(copy(&master), 1);
-        assert_eq!(c.auth.name(), AuthStateName::None);
+        assert_eq!(c.exchange.state(), AuthState::None);
     }
 
     #[test]
@@ -225,13 +205,13 @@ mod tests {
         let mut c = child();
         c.take_over_master_commit(copy(&old), 1);
         c.take_over_master_commit(copy(&new), 2);
-        assert_eq!(c.auth.pending_commit_id(), Some(new_id));
+        assert_eq!(c.exchange.pending_commit_id(), Some(new_id));
         // The child resent its commit after the master's (number 3): keep it.
         let mut c = child();
         c.take_over_master_commit(copy(&old), 1);
         c.last_commit_number = 3;
         c.take_over_master_commit(copy(&new), 2);
-        assert_eq!(c.auth.pending_commit_id(), Some(old_id));
+        assert_eq!(c.exchange.pending_commit_id(), Some(old_id));
     }
 
     #[test]
@@ -239,6 +219,6 @@ mod tests {
         let (master, _) = commit(1);
         let mut m = Context::new(None);
         m.take_over_master_commit(copy(&master), 1);
-        assert_eq!(m.auth.name(), AuthStateName::None);
+        assert_eq!(m.exchange.state(), AuthState::None);
     }
 }

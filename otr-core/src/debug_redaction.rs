@@ -9,8 +9,8 @@ use std::sync::OnceLock;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
-use crate::ake::AuthState;
-use crate::ake_keys::AkeKeys;
+use crate::ake::AkeKeys;
+use crate::ake::Exchange;
 use crate::dh::DhKeyPair;
 use crate::event::{Event, ExtraKey};
 use crate::identity::DsaSigningKey;
@@ -118,13 +118,14 @@ fn smp_secret_and_auth_state_print_no_secret() {
     let secret = otr_smp::SmpSecret::derive(&[1; 20], &[2; 20], &[3; 8], b"hunter2");
     assert_eq!(format!("{secret:?}"), "SmpSecret(<redacted>)");
     let mut rng = ChaCha20Rng::seed_from_u64(3);
-    let mut auth = AuthState::None;
+    let mut auth = Exchange::None;
     let _ = auth.start(crate::ake::AkeEnv {
         our_key: key(),
         rng: &mut rng,
         header: otr_wire::Header::V2,
+        seen_keys: &crate::trust::KnownFingerprints::default(),
     });
-    assert_eq!(format!("{auth:?}"), "AuthState::AwaitingDhKey");
+    assert_eq!(format!("{auth:?}"), "Exchange::AwaitingDhKey");
 }
 
 #[test]

@@ -6,7 +6,8 @@ use core::fmt;
 use otr_wire::{Fingerprint, InstanceTag, ProtocolVersion};
 use zeroize::Zeroizing;
 
-use crate::ake_keys::SecureSessionId;
+use crate::ake::SecureSessionId;
+use crate::trust::Trust;
 
 /// Details of a private conversation that was just established.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +54,10 @@ pub enum SetupFailure {
     BadIdentity,
     /// The buddy's signature did not verify.
     BadSignature,
+    /// The buddy's key, never seen before, is not a sound DSA key (composite
+    /// `p` or `q`, `q ∤ p − 1`, or `g` or `y` outside the order-`q`
+    /// subgroup): others might forge its signatures, so it is refused.
+    WeakKey,
 }
 
 /// Something the host should know about.
@@ -130,15 +135,25 @@ pub enum Event {
         /// The 32-byte key.
         key: ExtraKey,
     },
+    /// The [`Manager`](crate::Manager) dropped this buddy's session to make
+    /// room for another (its bound on live sessions): a private conversation
+    /// with them must start again; their known fingerprints are kept.
+    SessionEvicted,
     /// Socialist Millionaires' Protocol progress.
     Smp(SmpProgress),
+    /// A data message carried more than one SMP TLV: only the first was
+    /// acted on, these others were ignored (a message carries one SMP step).
+    SmpTlvsIgnored {
+        /// How many SMP TLVs were ignored.
+        count: usize,
+    },
     /// A fingerprint's trust changed (SMP result): persist it (libotr's
     /// fingerprints file).
     TrustChanged {
         /// The buddy key.
         fingerprint: Fingerprint,
-        /// The new trust level (empty = untrusted).
-        trust: String,
+        /// The new trust.
+        trust: Trust,
     },
 }
 
@@ -227,7 +242,9 @@ impl Event {
             Self::ReceivedForOtherInstance => "RCVDMSG_FOR_OTHER_INSTANCE",
             Self::FragmentLimitExceeded => "FRAGMENT_LIMIT_EXCEEDED",
             Self::ExtraSymmetricKey { .. } => "EXTRA_SYMMETRIC_KEY",
+            Self::SessionEvicted => "SESSION_EVICTED",
             Self::Smp(_) => "SMP",
+            Self::SmpTlvsIgnored { .. } => "SMP_TLVS_IGNORED",
             Self::TrustChanged { .. } => "TRUST_CHANGED",
         }
     }
@@ -270,6 +287,10 @@ impl fmt::Debug for Event {
                 .debug_struct("TrustChanged")
                 .field("fingerprint", fingerprint)
                 .field("trust", trust)
+                .finish(),
+            Self::SmpTlvsIgnored { count } => f
+                .debug_struct("SmpTlvsIgnored")
+                .field("count", count)
                 .finish(),
             Self::HeldMessagesExpired { count } => f
                 .debug_struct("HeldMessagesExpired")

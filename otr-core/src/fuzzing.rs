@@ -36,13 +36,13 @@ use otr_wire::{Fingerprint, Header, InstanceTag, armor, fragment};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
-use crate::ake::AuthStateName;
+use crate::AuthState;
+use crate::InstanceState;
 use crate::clock::{Clock, ManualClock};
 use crate::context::MessageState;
 use crate::event::{Event, SmpProgress};
 use crate::identity::DsaSigningKey;
 use crate::session::{SendOptions, Session};
-use crate::state::InstanceState;
 use crate::{Action, Policy, SessionConfig};
 
 /// Alice's instance tag.
@@ -105,7 +105,7 @@ fn session(
 
 fn sends(actions: &[Action]) -> impl Iterator<Item = &Vec<u8>> {
     actions.iter().filter_map(|a| match a {
-        Action::Send(m) => Some(m),
+        Action::Send { message: m, .. } => Some(m),
         _ => None,
     })
 }
@@ -164,7 +164,7 @@ fn comparable(session: &Session) -> Vec<InstanceState> {
 }
 
 fn is_idle(s: &InstanceState) -> bool {
-    s.message_state == MessageState::Plaintext && s.auth_state == AuthStateName::None
+    s.message_state == MessageState::Plaintext && s.auth_state == AuthState::None
 }
 
 /// Whether `actions` show a rejected (or ignored) input: nothing delivered,
@@ -174,7 +174,7 @@ fn is_rejection(actions: &[Action]) -> bool {
     let mut sent = false;
     for action in actions {
         match action {
-            Action::Send(_) => sent = true,
+            Action::Send { .. } => sent = true,
             Action::Event {
                 event:
                     Event::ReceivedUnreadable(_)
@@ -1315,27 +1315,27 @@ mod tests {
     fn set_up_reaches_every_start_state() {
         let s = bob_state(Start::Plaintext);
         assert_eq!(s.message_state, MessageState::Plaintext);
-        assert_eq!(s.auth_state, AuthStateName::None);
+        assert_eq!(s.auth_state, AuthState::None);
         let (duo, _, _) = set_up(Start::BobSentCommit).unwrap();
         assert!(
             duo.bob
                 .instances()
                 .iter()
-                .any(|s| s.auth_state == AuthStateName::AwaitingDhKey)
+                .any(|s| s.auth_state == AuthState::AwaitingDhKey)
         );
         let (duo, _, _) = set_up(Start::BobSentDhKey).unwrap();
         assert!(
             duo.bob
                 .instances()
                 .iter()
-                .any(|s| s.auth_state == AuthStateName::AwaitingRevealSig)
+                .any(|s| s.auth_state == AuthState::AwaitingRevealSig)
         );
         let (duo, _, _) = set_up(Start::BobSentRevealSig).unwrap();
         assert!(
             duo.bob
                 .instances()
                 .iter()
-                .any(|s| s.auth_state == AuthStateName::AwaitingSig)
+                .any(|s| s.auth_state == AuthState::AwaitingSig)
         );
         let s = bob_state(Start::EncryptedV3);
         assert_eq!(s.message_state, MessageState::Encrypted);

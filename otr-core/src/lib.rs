@@ -17,7 +17,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use otr_core::{Action, Event, ManualClock, Session, SessionConfig};
+//! use otr_core::{Action, ManualClock, Session, SessionConfig};
 //! use otr_core::identity::DsaSigningKey;
 //! use otr_core::otr_wire::InstanceTag;
 //! use rand_chacha::ChaCha20Rng;
@@ -48,7 +48,7 @@
 //!     if message.text == b"hello bob" && message.encrypted)));
 //!
 //! fn sends(actions: Vec<Action>) -> Vec<Vec<u8>> {
-//!     actions.into_iter().filter_map(|a| match a { Action::Send(m) => Some(m), _ => None }).collect()
+//!     actions.into_iter().filter_map(|a| match a { Action::Send { message, .. } => Some(message), _ => None }).collect()
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -59,7 +59,7 @@
 //! [`Session`] per buddy id on first use, bounds how many live at once, and
 //! queues every action as a [`ManagerAction`] `(buddy, instance, action)` for
 //! the host to drain ([`Manager::poll_action`], [`Manager::drain_actions`]).
-//! The [`manager`] module documents the loop with a two-manager example.
+//! [`Manager`] documents the loop with a two-manager example.
 //!
 //! # Parity with the C# library
 //!
@@ -83,7 +83,7 @@
 //! | `GetSessionMessageState(buddy)` | [`Manager::message_state`] (every instance: [`Session::instances`]) |
 //! | `GetSessionDSAHexParams` (P, Q, G, X) | [`Manager::dsa_components`], in hex with [`identity::DsaComponents::p_hex`] and its siblings |
 //! | `GetSessionDSAFingerPrint` | [`Manager::our_fingerprint`] ([`otr_wire::Fingerprint::to_human`] for display) |
-//! | `GetMyBuddyFingerPrint` | [`Manager::buddy_fingerprint`]; trust: [`Manager::set_trust`], [`Manager::known_fingerprints`], libotr's file with [`Manager::load_fingerprints`] / [`Manager::fingerprints_file`] |
+//! | `GetMyBuddyFingerPrint` | [`Manager::buddy_fingerprint`]; trust: [`Manager::set_trust`], [`Manager::known_fingerprints`], libotr's file with [`Manager::load_fingerprints`] / [`Manager::merge_fingerprints_into`] |
 //! | `RequestExtraKeyUse` + `GetExtraSymmetricKey` | [`Manager::extra_symmetric_key`]: returns the key and queues the TLV 8 message |
 //! | `SendHeartBeat` | [`Manager::send_heartbeat`] |
 //! | `StartSMP` | [`Session::start_smp`] or [`Session::start_smp_with_question`], through [`Manager::with_session`] |
@@ -98,47 +98,48 @@
 //! | event READY | [`Event::GoneSecure`] with [`SecureInfo`] (fingerprint, SSID and its bold half, version, instance); [`Event::StillSecure`] on a refresh |
 //! | event CLOSED | [`Event::ConversationEndedByPeer`] (the buddy ended), [`Event::GoneInsecure`] (we ended) |
 //! | event HEART_BEAT | [`Event::HeartbeatReceived`], [`Event::HeartbeatSent`] |
-//! | event SMP_MESSAGE (SUCCEEDED, FAILED, ABORT) | [`Event::Smp`] with [`event::SmpProgress`] (asked for the secret — with the question —, in progress, succeeded, failed, aborted, cheated, error); trust changes as [`Event::TrustChanged`] |
+//! | event SMP_MESSAGE (SUCCEEDED, FAILED, ABORT) | [`Event::Smp`] with [`SmpProgress`] (asked for the secret — with the question —, in progress, succeeded, failed, aborted, cheated, error); trust changes as [`Event::TrustChanged`] |
 
 #![forbid(unsafe_code)]
 
-pub mod action;
-mod aes_ctr;
-pub mod ake;
-pub mod ake_keys;
-pub mod clock;
-pub mod config;
-pub mod context;
-#[cfg(test)]
-mod debug_redaction;
 #[macro_use]
 mod debug_log;
+
+mod action;
+mod aes_ctr;
+mod ake;
+mod clock;
+mod config;
+mod context;
+#[cfg(test)]
+mod debug_redaction;
 mod dh;
-pub mod error;
-pub mod event;
+mod error;
+mod event;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod held;
 pub mod identity;
+mod instance_state;
 mod mac;
-pub mod manager;
-pub mod policy;
+mod manager;
+mod policy;
 mod ratchet;
 mod reassembly;
-pub mod session;
+mod session;
 mod session_keys;
-pub mod state;
+mod trust;
 
 pub use action::{Action, ReceivedMessage, ReceivedTlv};
-pub use ake::AuthStateName;
-pub use ake_keys::SecureSessionId;
+pub use ake::{AuthState, SecureSessionId};
 pub use clock::{Clock, ManualClock, StdClock, Timestamp};
 pub use config::SessionConfig;
 pub use context::MessageState;
 pub use error::SessionError;
-pub use event::{Event, ExtraKey, SecureInfo, SetupFailure, UnreadableReason};
+pub use event::{Event, ExtraKey, SecureInfo, SetupFailure, SmpProgress, UnreadableReason};
+pub use instance_state::InstanceState;
 pub use manager::{Manager, ManagerAction, ManagerConfig, ManagerError};
 pub use otr_wire;
 pub use policy::Policy;
 pub use session::{SendOptions, Session};
-pub use state::InstanceState;
+pub use trust::{KnownFingerprints, Trust};

@@ -1,109 +1,6 @@
-//! Many buddies at once: the C# library's `OTRSessionManager`, sans-IO.
-//!
-//! A [`Manager`] is one account (our DSA key, our instance tag, a default
-//! [`SessionConfig`]) talking to many buddies. It keeps one [`Session`] per
-//! buddy, keyed by the host's buddy id (a `String`: the C# library's session
-//! id) and created on first use; each session routes by instance tag itself
-//! (a master context per buddy and a child per buddy instance, as libotr).
-//! Every session draws from the manager's one injected RNG and reads its one
-//! clock, so a manager built with a seeded RNG and a manual clock replays
-//! exactly.
-//!
-//! # The loop
-//!
-//! Nothing is pushed into the host. Every call appends what it caused to an
-//! internal queue as [`ManagerAction`]s — `(buddy, instance, Action)` — in
-//! order, and returns how many it appended. The host drains the queue with
-//! [`Manager::poll_action`] or [`Manager::drain_actions`] after each call (or
-//! after a batch of calls) and carries the actions out:
-//!
-//! - [`Action::Send`]: put the bytes on the wire to `buddy` (one message per
-//!   action; fragments are separate actions, in order);
-//! - [`Action::Deliver`]: show the message to the user;
-//! - [`Action::Event`]: tell the user or the application (gone secure, ended,
-//!   errors, extra key, heartbeat, ...).
-//!
-//! Time passes through [`Manager::poll_timeout`] (the earliest deadline of all
-//! sessions) and [`Manager::handle_timeout`]. Once
-//! [`ManagerConfig::max_queued_actions`] are waiting, calls that add actions
-//! are refused with [`ManagerError::QueueFull`] (nothing is processed): drain
-//! first. Closing sessions and timers are never refused.
-//!
-//! # Example: Alice and Bob, each with a manager
-//!
-//! ```
-//! use std::sync::Arc;
-//! use otr_core::manager::{Manager, ManagerAction, ManagerConfig};
-//! use otr_core::identity::DsaSigningKey;
-//! use otr_core::otr_wire::InstanceTag;
-//! use otr_core::{Action, Event, ManualClock, MessageState};
-//! use rand_chacha::ChaCha20Rng;
-//! use rand_core::SeedableRng;
-//!
-//! let mut rng = ChaCha20Rng::seed_from_u64(1);
-//! let clock = ManualClock::new();
-//! let mut alice = Manager::new(
-//!     ManagerConfig::new("alice@example.org", "xmpp"),
-//!     Arc::new(DsaSigningKey::generate(&mut rng)?),
-//!     InstanceTag::new(0x1000).unwrap(),
-//!     Box::new(ChaCha20Rng::seed_from_u64(2)),
-//!     clock.clone(),
-//! );
-//! let mut bob = Manager::new(
-//!     ManagerConfig::new("bob@example.org", "xmpp"),
-//!     Arc::new(DsaSigningKey::generate(&mut rng)?),
-//!     InstanceTag::new(0x2000).unwrap(),
-//!     Box::new(ChaCha20Rng::seed_from_u64(3)),
-//!     clock,
-//! );
-//!
-//! // Alice asks Bob for a private conversation (RequestOTRSession).
-//! alice.request_session("bob@example.org", None)?;
-//!
-//! // The host's loop: drain each queue, carry out the actions, until quiet.
-//! let mut shown = Vec::new();
-//! loop {
-//!     let mut moved = false;
-//!     for ManagerAction { action, .. } in alice.drain_actions() {
-//!         if let Action::Send(wire) = action {
-//!             bob.handle_input("alice@example.org", &wire)?; // ProcessOTRMessage
-//!             moved = true;
-//!         }
-//!     }
-//!     for ManagerAction { buddy, action, .. } in bob.drain_actions() {
-//!         match action {
-//!             Action::Send(wire) => {
-//!                 alice.handle_input("bob@example.org", &wire)?;
-//!                 moved = true;
-//!             }
-//!             Action::Deliver { message, .. } => shown.push((buddy, message.text)),
-//!             Action::Event { event: Event::GoneSecure(info), .. } => {
-//!                 println!("private with {buddy}: {}", info.fingerprint.to_human());
-//!             }
-//!             _ => {}
-//!         }
-//!     }
-//!     if !moved {
-//!         break;
-//!     }
-//!     // Once private, Alice says something (EncryptMessage).
-//!     if alice.message_state("bob@example.org") == MessageState::Encrypted && shown.is_empty() {
-//!         alice.send_message("bob@example.org", "hello bob")?;
-//!     }
-//! }
-//! assert_eq!(bob.message_state("alice@example.org"), MessageState::Encrypted);
-//! assert_eq!(shown, vec![("alice@example.org".to_owned(), b"hello bob".to_vec())]);
-//! assert_eq!(alice.buddy_fingerprint("bob@example.org"), Some(bob.our_fingerprint()));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
-//!
-//! # Limits
-//!
-//! At most [`ManagerConfig::max_buddies`] sessions live at once. Creating one
-//! more evicts an idle session — every instance PLAINTEXT and no held messages
-//! (one with an AKE in progress only if there is no other), least recently
-//! used first — keeping its known fingerprints. A private or finished session
-//! is never evicted: the call is refused with [`ManagerError::TooManyBuddies`].
+//! Many buddies at once: the C# library's `OTRSessionManager`, sans-IO
+//! ([`Manager`]). Changes only its sessions, its queue and the fingerprints
+//! it keeps for buddies without a session.
 
 mod action;
 mod config;
@@ -122,26 +19,154 @@ pub use error::ManagerError;
 use shared::{SharedClock, SharedRng};
 
 use crate::action::Action;
-use crate::ake::AuthStateName;
+use crate::ake::AuthState;
 use crate::clock::{Clock, Timestamp};
 use crate::config::SessionConfig;
 use crate::context::MessageState;
 use crate::error::SessionError;
 use crate::event::ExtraKey;
 use crate::identity::{
-    DsaComponents, DsaSigningKey, KnownFingerprint, parse_fingerprints, serialize_fingerprints,
+    DsaComponents, DsaSigningKey, KnownFingerprint, merge_fingerprints, parse_fingerprints,
 };
 use crate::policy::Policy;
 use crate::session::{SendOptions, Session};
+use crate::trust::{KnownFingerprints, Trust};
 
-/// A live session and when it was last used (for eviction).
+/// A live session and how recently it was used (for eviction).
 struct Entry {
     session: Session,
+    /// The manager's use count at the last call that touched this session.
     last_used: u64,
+    /// When the host last acted on this buddy (sent, asked, answered).
+    local_activity: Option<Timestamp>,
+    /// When a message from this buddy last arrived.
+    remote_activity: Option<Timestamp>,
 }
 
-/// One account's conversations with many buddies (the C# library's
-/// `OTRSessionManager`), with a pull-based queue of actions.
+/// Who caused a call on a session: the host's user, or the buddy's message.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Activity {
+    Local,
+    Remote,
+}
+
+/// Many buddies at once: the C# library's `OTRSessionManager`, sans-IO.
+///
+/// A [`Manager`] is one account (our DSA key, our instance tag, a default
+/// [`SessionConfig`]) talking to many buddies. It keeps one [`Session`] per
+/// buddy, keyed by the host's buddy id (a `String`: the C# library's session
+/// id) and created on first use; each session routes by instance tag itself
+/// (a master context per buddy and a child per buddy instance, as libotr).
+/// Every session draws from the manager's one injected RNG and reads its one
+/// clock, so a manager built with a seeded RNG and a manual clock replays
+/// exactly.
+///
+/// # The loop
+///
+/// Nothing is pushed into the host. Every call appends what it caused to an
+/// internal queue as [`ManagerAction`]s — `(buddy, instance, Action)` — in
+/// order, and returns how many it appended. The host drains the queue with
+/// [`Manager::poll_action`] or [`Manager::drain_actions`] after each call (or
+/// after a batch of calls) and carries the actions out:
+///
+/// - [`Action::Send`]: put the bytes on the wire to `buddy` (one message per
+///   action; fragments are separate actions, in order);
+/// - [`Action::Deliver`]: show the message to the user;
+/// - [`Action::Event`]: tell the user or the application (gone secure, ended,
+///   errors, extra key, heartbeat, ...).
+///
+/// Time passes through [`Manager::poll_timeout`] (the earliest deadline of all
+/// sessions) and [`Manager::handle_timeout`]. Once
+/// [`ManagerConfig::max_queued_actions`] are waiting, calls that add actions
+/// are refused with [`ManagerError::QueueFull`] (nothing is processed): drain
+/// first. Closing sessions and timers are never refused.
+///
+/// # Example: Alice and Bob, each with a manager
+///
+/// ```
+/// use std::sync::Arc;
+/// use otr_core::{Manager, ManagerAction, ManagerConfig};
+/// use otr_core::identity::DsaSigningKey;
+/// use otr_core::otr_wire::InstanceTag;
+/// use otr_core::{Action, Event, ManualClock, MessageState};
+/// use rand_chacha::ChaCha20Rng;
+/// use rand_core::SeedableRng;
+///
+/// let mut rng = ChaCha20Rng::seed_from_u64(1);
+/// let clock = ManualClock::new();
+/// let mut alice = Manager::new(
+///     ManagerConfig::new("alice@example.org", "xmpp"),
+///     Arc::new(DsaSigningKey::generate(&mut rng)?),
+///     InstanceTag::new(0x1000).unwrap(),
+///     Box::new(ChaCha20Rng::seed_from_u64(2)),
+///     clock.clone(),
+/// );
+/// let mut bob = Manager::new(
+///     ManagerConfig::new("bob@example.org", "xmpp"),
+///     Arc::new(DsaSigningKey::generate(&mut rng)?),
+///     InstanceTag::new(0x2000).unwrap(),
+///     Box::new(ChaCha20Rng::seed_from_u64(3)),
+///     clock,
+/// );
+///
+/// // Alice asks Bob for a private conversation (RequestOTRSession).
+/// alice.request_session("bob@example.org", None)?;
+///
+/// // The host's loop: drain each queue, carry out the actions, until quiet.
+/// let mut shown = Vec::new();
+/// loop {
+///     let mut moved = false;
+///     for ManagerAction { action, .. } in alice.drain_actions() {
+///         if let Action::Send { message: wire, .. } = action {
+///             bob.handle_input("alice@example.org", &wire)?; // ProcessOTRMessage
+///             moved = true;
+///         }
+///     }
+///     for ManagerAction { buddy, action, .. } in bob.drain_actions() {
+///         match action {
+///             Action::Send { message: wire, .. } => {
+///                 alice.handle_input("bob@example.org", &wire)?;
+///                 moved = true;
+///             }
+///             Action::Deliver { message, .. } => shown.push((buddy, message.text)),
+///             Action::Event { event: Event::GoneSecure(info), .. } => {
+///                 println!("private with {buddy}: {}", info.fingerprint.to_human());
+///             }
+///             _ => {}
+///         }
+///     }
+///     if !moved {
+///         break;
+///     }
+///     // Once private, Alice says something (EncryptMessage).
+///     if alice.message_state("bob@example.org") == MessageState::Encrypted && shown.is_empty() {
+///         alice.send_message("bob@example.org", "hello bob")?;
+///     }
+/// }
+/// assert_eq!(bob.message_state("alice@example.org"), MessageState::Encrypted);
+/// assert_eq!(shown, vec![("alice@example.org".to_owned(), b"hello bob".to_vec())]);
+/// assert_eq!(alice.buddy_fingerprint("bob@example.org"), Some(bob.our_fingerprint()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Limits
+///
+/// At most [`ManagerConfig::max_buddies`] sessions live at once, and an
+/// incoming message is never refused for lack of room: creating one more
+/// session evicts the one that least needs its place. In order: sessions with
+/// nothing going on (every instance PLAINTEXT or FINISHED, no exchange, no
+/// held messages), then those with an exchange in progress, then idle private
+/// conversations, then private conversations only the buddy kept busy
+/// recently, then sessions holding messages; last of all the user's own
+/// conversations — where the host acted (sent, asked, answered) within
+/// [`ManagerConfig::active_window`], or private with a trusted key and busy
+/// within it. Within a group the least recently used goes first, so a flood
+/// of strangers only ever evicts strangers while any are left. The evicted
+/// buddy's known fingerprints are kept (those with no trust only up to
+/// [`ManagerConfig::max_remembered_untrusted`] buddies), and the host is told
+/// with [`Event::SessionEvicted`](crate::Event::SessionEvicted) (and
+/// [`Event::HeldMessagesExpired`](crate::Event::HeldMessagesExpired) for
+/// messages that were still held).
 pub struct Manager {
     config: ManagerConfig,
     identity: Arc<DsaSigningKey>,
@@ -152,7 +177,10 @@ pub struct Manager {
     overrides: BTreeMap<String, SessionConfig>,
     /// Known fingerprints of buddies without a live session (loaded from a
     /// file, set by the host, or kept from an evicted or closed session).
-    stored_trust: BTreeMap<String, BTreeMap<Fingerprint, String>>,
+    stored_trust: BTreeMap<String, KnownFingerprints>,
+    /// Buddies in `stored_trust` with no trusted fingerprint, oldest first
+    /// (forgotten beyond `max_remembered_untrusted`).
+    untrusted_order: VecDeque<String>,
     queue: VecDeque<ManagerAction>,
     uses: u64,
 }
@@ -194,6 +222,7 @@ impl Manager {
             sessions: BTreeMap::new(),
             overrides: BTreeMap::new(),
             stored_trust: BTreeMap::new(),
+            untrusted_order: VecDeque::new(),
             queue: VecDeque::new(),
             uses: 0,
         }
@@ -261,11 +290,9 @@ impl Manager {
     /// Actions returned by calls made directly on the session bypass the
     /// queue; prefer [`Manager::with_session`], which queues them.
     ///
-    /// # Errors
-    /// [`ManagerError::TooManyBuddies`] when a session must be created and
-    /// none can be evicted.
-    pub fn session_mut(&mut self, buddy: &str) -> Result<&mut Session, ManagerError> {
-        self.entry(buddy)
+    /// Creating a session may evict another (see [Limits](Manager#limits)).
+    pub fn session_mut(&mut self, buddy: &str) -> &mut Session {
+        self.entry(buddy, Activity::Local)
     }
 
     /// Runs `f` on the session with `buddy` (created if needed) and queues the
@@ -274,14 +301,13 @@ impl Manager {
     /// were queued.
     ///
     /// # Errors
-    /// [`ManagerError::QueueFull`], [`ManagerError::TooManyBuddies`], or what
-    /// `f` returns.
+    /// [`ManagerError::QueueFull`], or what `f` returns.
     pub fn with_session<F>(&mut self, buddy: &str, f: F) -> Result<usize, ManagerError>
     where
         F: FnOnce(&mut Session) -> Result<Vec<Action>, SessionError>,
     {
         self.check_queue()?;
-        let actions = f(self.entry(buddy)?)?;
+        let actions = f(self.entry(buddy, Activity::Local))?;
         Ok(self.push(buddy, actions))
     }
 
@@ -325,11 +351,12 @@ impl Manager {
     /// Returns how many actions were queued.
     ///
     /// # Errors
-    /// [`ManagerError::QueueFull`] or [`ManagerError::TooManyBuddies`]; the
-    /// message was not processed.
+    /// [`ManagerError::QueueFull`]: the message was not processed (drain the
+    /// queue first). Room for a new buddy is always made (see
+    /// [Limits](Manager#limits)).
     pub fn handle_input(&mut self, buddy: &str, input: &[u8]) -> Result<usize, ManagerError> {
         self.check_queue()?;
-        let actions = self.entry(buddy)?.handle_input(input);
+        let actions = self.entry(buddy, Activity::Remote).handle_input(input);
         Ok(self.push(buddy, actions))
     }
 
@@ -338,8 +365,8 @@ impl Manager {
     /// required, otherwise plaintext as the policy says.
     ///
     /// # Errors
-    /// [`ManagerError::QueueFull`], [`ManagerError::TooManyBuddies`], or the
-    /// session's refusal (NUL in the text, too many held messages).
+    /// [`ManagerError::QueueFull`], or the session's refusal (NUL in the
+    /// text, too many held messages).
     pub fn send_message(
         &mut self,
         buddy: &str,
@@ -361,7 +388,7 @@ impl Manager {
     ) -> Result<usize, ManagerError> {
         self.check_queue()?;
         let actions = self
-            .entry(buddy)?
+            .entry(buddy, Activity::Local)
             .send_message_with(text.as_ref(), options)?;
         Ok(self.push(buddy, actions))
     }
@@ -379,7 +406,7 @@ impl Manager {
         fragment_len: usize,
     ) -> Result<usize, ManagerError> {
         self.check_queue()?;
-        let session = self.entry(buddy)?;
+        let session = self.entry(buddy, Activity::Local);
         let previous = session.config().max_message_size;
         session.set_max_message_size(fragment_len)?;
         let sent = session.send_message(text.as_ref());
@@ -394,14 +421,14 @@ impl Manager {
     /// # Errors
     /// [`ManagerError::VersionNotAllowed`] when the policy does not allow
     /// `version`, [`SessionError::OtrDisabled`] when it allows none,
-    /// [`ManagerError::QueueFull`], [`ManagerError::TooManyBuddies`].
+    /// [`ManagerError::QueueFull`].
     pub fn request_session(
         &mut self,
         buddy: &str,
         version: Option<ProtocolVersion>,
     ) -> Result<usize, ManagerError> {
         self.check_queue()?;
-        let session = self.entry(buddy)?;
+        let session = self.entry(buddy, Activity::Local);
         let policy = session.config().policy;
         let actions = match version {
             None => session.send_query(),
@@ -499,54 +526,67 @@ impl Manager {
 
     // ---- trust -------------------------------------------------------------
 
-    /// Records `buddy`'s fingerprint and its trust ("" = untrusted,
-    /// `verified` as libotr), whether or not a session is live.
-    pub fn set_trust(&mut self, buddy: &str, fingerprint: Fingerprint, trust: &str) {
+    /// Records `buddy`'s fingerprint and its trust, whether or not a session
+    /// is live. `trust` is a [`Trust`] or a libotr trust string.
+    pub fn set_trust(&mut self, buddy: &str, fingerprint: Fingerprint, trust: impl Into<Trust>) {
+        let trust = trust.into();
         match self.sessions.get_mut(buddy) {
             Some(entry) => entry.session.set_trust(fingerprint, trust),
             None => {
                 self.stored_trust
                     .entry(buddy.to_owned())
                     .or_default()
-                    .insert(fingerprint, trust.to_owned());
+                    .set(fingerprint, trust);
             }
         }
     }
 
     /// `buddy`'s known fingerprints and their trust.
     #[must_use]
-    pub fn known_fingerprints(&self, buddy: &str) -> BTreeMap<Fingerprint, String> {
+    pub fn known_fingerprints(&self, buddy: &str) -> KnownFingerprints {
         match self.session(buddy) {
             Some(session) => session.known_fingerprints().clone(),
             None => self.stored_trust.get(buddy).cloned().unwrap_or_default(),
         }
     }
 
-    /// Loads libotr's fingerprints file: the lines of this manager's account
-    /// and protocol ([`ManagerConfig::account`], [`ManagerConfig::protocol`])
-    /// become known fingerprints (live sessions at once, others when their
-    /// session is created). Returns how many lines were applied.
+    /// Loads libotr's fingerprints file: the entries of this manager's
+    /// account and protocol ([`ManagerConfig::account`],
+    /// [`ManagerConfig::protocol`]) become known fingerprints (live sessions
+    /// at once, others when their session is created), in file order, so a
+    /// repeated entry's last trust wins as in libotr. Entries whose buddy name
+    /// is not UTF-8 cannot name a session here and are left to the file
+    /// ([`Manager::merge_fingerprints_into`] keeps them). Returns how many
+    /// entries were applied.
     pub fn load_fingerprints(&mut self, file: &[u8]) -> usize {
-        let ours: Vec<KnownFingerprint> = parse_fingerprints(file)
+        let account = self.config.account.as_bytes();
+        let protocol = self.config.protocol.as_bytes();
+        let ours: Vec<(String, Fingerprint, Trust)> = parse_fingerprints(file)
             .into_iter()
-            .filter(|k| k.account == self.config.account && k.protocol == self.config.protocol)
+            .filter(|k| k.account == account && k.protocol == protocol)
+            .filter_map(|k| Some((String::from_utf8(k.username).ok()?, k.fingerprint, k.trust)))
             .collect();
-        for known in &ours {
-            self.set_trust(&known.username, known.fingerprint, &known.trust);
+        let applied = ours.len();
+        for (buddy, fingerprint, trust) in ours {
+            self.set_trust(&buddy, fingerprint, trust);
         }
-        ours.len()
+        applied
     }
 
-    /// Every known fingerprint of this account as libotr's fingerprints file
-    /// (buddies in order, each buddy's fingerprints in order). A host with
-    /// several accounts concatenates the managers' files.
+    /// The fingerprints file with this account's known fingerprints merged
+    /// in: `existing` is the file as it is now (empty if there is none).
+    /// Lines of other accounts and protocols, and lines this manager cannot
+    /// read, are kept byte for byte; this account's lines become exactly what
+    /// the manager knows (see [`merge_fingerprints`](crate::identity::merge_fingerprints)).
+    /// Save the result with
+    /// [`write_private_file`](crate::identity::write_private_file).
     ///
     /// # Errors
     /// [`ManagerError::Fingerprints`] when a buddy id, the account or the
     /// protocol holds a tab, newline or NUL, or a trust holds a newline,
     /// carriage return or NUL.
-    pub fn fingerprints_file(&self) -> Result<String, ManagerError> {
-        let mut all: BTreeMap<&str, &BTreeMap<Fingerprint, String>> = self
+    pub fn merge_fingerprints_into(&self, existing: &[u8]) -> Result<Vec<u8>, ManagerError> {
+        let mut all: BTreeMap<&str, &KnownFingerprints> = self
             .stored_trust
             .iter()
             .map(|(buddy, known)| (buddy.as_str(), known))
@@ -554,21 +594,23 @@ impl Manager {
         for (buddy, entry) in &self.sessions {
             all.insert(buddy, entry.session.known_fingerprints());
         }
+        let account = self.config.account.as_bytes();
+        let protocol = self.config.protocol.as_bytes();
         let entries: Vec<KnownFingerprint> = all
             .into_iter()
             .flat_map(|(buddy, known)| {
                 known
                     .iter()
                     .map(move |(fingerprint, trust)| KnownFingerprint {
-                        username: buddy.to_owned(),
-                        account: self.config.account.clone(),
-                        protocol: self.config.protocol.clone(),
+                        username: buddy.as_bytes().to_vec(),
+                        account: account.to_vec(),
+                        protocol: protocol.to_vec(),
                         fingerprint: *fingerprint,
                         trust: trust.clone(),
                     })
             })
             .collect();
-        Ok(serialize_fingerprints(&entries)?)
+        Ok(merge_fingerprints(existing, account, protocol, &entries)?)
     }
 
     // ---- timers ------------------------------------------------------------
@@ -639,93 +681,164 @@ impl Manager {
         self.uses
     }
 
-    /// The live session with `buddy` (not created), marked used.
+    /// The live session with `buddy` (not created), marked used by the host.
     fn existing(&mut self, buddy: &str) -> Result<&mut Session, ManagerError> {
-        let now = self.touch();
+        let use_count = self.touch();
+        let now = self.clock.now();
         let entry = self
             .sessions
             .get_mut(buddy)
             .ok_or(SessionError::NotPrivate)?;
-        entry.last_used = now;
+        entry.last_used = use_count;
+        entry.local_activity = Some(now);
         Ok(&mut entry.session)
     }
 
     /// The session with `buddy`, created (evicting one if needed), marked used.
-    fn entry(&mut self, buddy: &str) -> Result<&mut Session, ManagerError> {
-        let now = self.touch();
-        if !self.sessions.contains_key(buddy) {
-            if self.sessions.len() >= self.config.max_buddies {
-                self.evict_one()?;
-            }
-            let session = self.new_session(buddy);
-            self.sessions.insert(
-                buddy.to_owned(),
-                Entry {
-                    session,
-                    last_used: now,
-                },
-            );
+    fn entry(&mut self, buddy: &str, by: Activity) -> &mut Session {
+        let use_count = self.touch();
+        let now = self.clock.now();
+        if !self.sessions.contains_key(buddy) && self.sessions.len() >= self.config.max_buddies {
+            self.evict_one(now);
         }
-        let limit = self.config.max_buddies;
-        let entry = self
-            .sessions
-            .get_mut(buddy)
-            .ok_or(ManagerError::TooManyBuddies { limit })?;
-        entry.last_used = now;
-        Ok(&mut entry.session)
+        let entry = match self.sessions.entry(buddy.to_owned()) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                let session = Self::new_session(
+                    &self.config,
+                    &self.overrides,
+                    &mut self.stored_trust,
+                    &self.identity,
+                    self.our_tag,
+                    &self.rng,
+                    &self.clock,
+                    buddy,
+                );
+                e.insert(Entry {
+                    session,
+                    last_used: use_count,
+                    local_activity: None,
+                    remote_activity: None,
+                })
+            }
+        };
+        entry.last_used = use_count;
+        match by {
+            Activity::Local => entry.local_activity = Some(now),
+            Activity::Remote => entry.remote_activity = Some(now),
+        }
+        &mut entry.session
     }
 
-    fn new_session(&mut self, buddy: &str) -> Session {
-        let config = self.buddy_config(buddy).clone();
+    #[allow(clippy::too_many_arguments)]
+    fn new_session(
+        config: &ManagerConfig,
+        overrides: &BTreeMap<String, SessionConfig>,
+        stored_trust: &mut BTreeMap<String, KnownFingerprints>,
+        identity: &Arc<DsaSigningKey>,
+        our_tag: InstanceTag,
+        rng: &SharedRng,
+        clock: &SharedClock,
+        buddy: &str,
+    ) -> Session {
+        let session_config = overrides.get(buddy).unwrap_or(&config.session).clone();
         let mut session = Session::new(
-            config,
-            Arc::clone(&self.identity),
-            self.our_tag,
-            Box::new(self.rng.clone()),
-            Box::new(self.clock.clone()),
+            session_config,
+            Arc::clone(identity),
+            our_tag,
+            Box::new(rng.clone()),
+            Box::new(clock.clone()),
         );
-        for (fingerprint, trust) in self.stored_trust.remove(buddy).unwrap_or_default() {
-            session.set_trust(fingerprint, &trust);
+        for (fingerprint, trust) in &stored_trust.remove(buddy).unwrap_or_default() {
+            session.set_trust(*fingerprint, trust.clone());
         }
         session
     }
 
-    /// Keeps what a dropped session knew about its buddy's keys.
+    /// Keeps what a dropped session knew about its buddy's keys: trusted
+    /// fingerprints always, untrusted ones for the most recent
+    /// `max_remembered_untrusted` buddies.
     fn retire(&mut self, buddy: &str, session: &Session) {
         let known = session.known_fingerprints();
-        if !known.is_empty() {
-            self.stored_trust
-                .entry(buddy.to_owned())
-                .or_default()
-                .extend(known.iter().map(|(f, t)| (*f, t.clone())));
+        if known.is_empty() {
+            return;
+        }
+        let record = self.stored_trust.entry(buddy.to_owned()).or_default();
+        record.extend(known);
+        if !record.any_trusted() {
+            self.untrusted_order.push_back(buddy.to_owned());
+        }
+        while self.untrusted_order.len() > self.config.max_remembered_untrusted {
+            let Some(oldest) = self.untrusted_order.pop_front() else {
+                break;
+            };
+            let still_untrusted = !self.sessions.contains_key(&oldest)
+                && self
+                    .stored_trust
+                    .get(&oldest)
+                    .is_some_and(|r| !r.any_trusted());
+            if still_untrusted {
+                self.stored_trust.remove(&oldest);
+            }
         }
     }
 
-    /// Evicts the least recently used idle session (every instance PLAINTEXT,
-    /// nothing held), preferring one with no AKE in progress.
-    fn evict_one(&mut self) -> Result<(), ManagerError> {
+    /// How much a session needs its place (lower is evicted first): see
+    /// [Limits](Manager#limits).
+    fn keep_rank(&self, entry: &Entry, now: Timestamp) -> u8 {
+        let window = self.config.active_window;
+        let recent = |t: Option<Timestamp>| t.is_some_and(|t| now.since(t) < window);
+        let instances = entry.session.instances();
+        let private = instances
+            .iter()
+            .any(|i| i.message_state == MessageState::Encrypted);
+        let trusted = instances.iter().any(|i| {
+            i.message_state == MessageState::Encrypted
+                && i.trust.as_ref().is_some_and(Trust::is_trusted)
+        });
+        let in_ake = instances.iter().any(|i| i.auth_state != AuthState::None);
+        let held = entry.session.held_message_count() > 0;
+        if recent(entry.local_activity) || (trusted && recent(entry.remote_activity)) {
+            5
+        } else if held {
+            4
+        } else if private && recent(entry.remote_activity) {
+            3
+        } else if private {
+            2
+        } else if in_ake {
+            1
+        } else {
+            0
+        }
+    }
+
+    /// Evicts the session that least needs its place, telling the host.
+    fn evict_one(&mut self, now: Timestamp) {
         let victim = self
             .sessions
             .iter()
-            .filter_map(|(buddy, entry)| {
-                let instances = entry.session.instances();
-                let idle = entry.session.held_message_count() == 0
-                    && instances
-                        .iter()
-                        .all(|i| i.message_state == MessageState::Plaintext);
-                let in_ake = instances
-                    .iter()
-                    .any(|i| i.auth_state != AuthStateName::None);
-                idle.then_some(((in_ake, entry.last_used), buddy))
-            })
+            .map(|(buddy, entry)| ((self.keep_rank(entry, now), entry.last_used), buddy))
             .min()
             .map(|(_, buddy)| buddy.clone());
-        let limit = self.config.max_buddies;
-        let victim = victim.ok_or(ManagerError::TooManyBuddies { limit })?;
-        if let Some(entry) = self.sessions.remove(&victim) {
+        let Some(victim) = victim else {
+            return;
+        };
+        if let Some(mut entry) = self.sessions.remove(&victim) {
+            let held = entry.session.drop_held_messages();
             self.retire(&victim, &entry.session);
+            let mut events = vec![Action::Event {
+                instance: None,
+                event: crate::event::Event::SessionEvicted,
+            }];
+            if held > 0 {
+                events.push(Action::Event {
+                    instance: None,
+                    event: crate::event::Event::HeldMessagesExpired { count: held },
+                });
+            }
+            self.push(&victim, events);
         }
-        Ok(())
     }
 }
 

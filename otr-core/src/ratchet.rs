@@ -3,9 +3,12 @@
 //! once a pair is forgotten (spec "Exchanging Data"; libotr `proto.c`).
 //!
 //! Receiving follows libotr's order — key ids, MAC, counter, then decrypt and
-//! rotate — and works on copies: nothing in the ratchet changes unless the
-//! message verified completely, so a replay, a forged counter or a bad MAC
-//! leaves keys and counters exactly as they were.
+//! rotate. Nothing in the ratchet changes unless the message verified
+//! completely, so a replay, a forged counter or a bad MAC leaves keys and
+//! counters exactly as they were. The one thing a rejected message may leave
+//! behind is the cached session keys of the pair it named: they follow from
+//! DH keys both sides already hold, so caching them changes no behaviour, and
+//! it makes a forgery cost an HMAC instead of a DH exponentiation.
 
 use core::fmt;
 
@@ -183,24 +186,11 @@ impl Ratchet {
             k if Some(k) == self.their_keyid.checked_sub(1) && self.their_old_y.is_some() => 1,
             _ => return Err(DataRejection::UnknownKeyId),
         };
-        // Work on a copy of the pair's keys: nothing is stored before the
-        // message verified.
-        let has_cached = self
-            .sessions
-            .get(i)
-            .and_then(|row| row.get(j))
-            .is_some_and(Option::is_some);
-        // A pair seen for the first time is derived into a local value and
-        // stored only once the message verified.
-        let mut fresh: Option<Box<SessionKeys>> = None;
-        if !has_cached {
-            fresh = Some(self.derive(i, j).ok_or(DataRejection::UnknownKeyId)?);
-        }
-        let keys: &SessionKeys = match (&fresh, self.sessions.get(i).and_then(|row| row.get(j))) {
-            (Some(k), _) => k,
-            (None, Some(Some(k))) => k,
-            _ => return Err(DataRejection::UnknownKeyId),
-        };
+        // The pair's keys depend only on DH keys we already hold, so they are
+        // derived once and cached whatever the MAC says: a stream of forged
+        // messages costs one derivation per pair and key rotation (at most
+        // four, as libotr derives at rotation), then an HMAC each.
+        let keys = self.session(i, j).ok_or(DataRejection::UnknownKeyId)?;
         // 2. MAC, constant time.
         if !ct_eq(&keys.recv_hmac.mac(authenticated), &message.mac) {
             return Err(DataRejection::BadMac);
@@ -225,20 +215,8 @@ impl Ratchet {
         let extra_key = Zeroizing::new(keys.extra);
 
         // Verified: commit the pair's state.
-        if let Some(derived) = fresh
-            && let Some(slot) = self.sessions.get_mut(i).and_then(|row| row.get_mut(j))
-        {
-            *slot = Some(derived);
-        }
-        if let Some(session) = self
-            .sessions
-            .get_mut(i)
-            .and_then(|row| row.get_mut(j))
-            .and_then(Option::as_deref_mut)
-        {
-            session.recv_counter = counter;
-            session.recv_mac_used = true;
-        }
+        keys.recv_counter = counter;
+        keys.recv_mac_used = true;
         // 5. rotate our keys if they used our newest one.
         if i == 0 {
             self.rotate_ours(rng);
@@ -384,6 +362,27 @@ mod tests {
         assert_eq!(receive(&mut bob, &mut rng, &m), Err(DataRejection::BadMac));
         assert_eq!((bob.our_keyid(), bob.their_keyid()), ids);
         m[ct_byte] ^= 1;
+        assert_eq!(receive(&mut bob, &mut rng, &m).unwrap(), b"one");
+    }
+
+    #[test]
+    fn a_forgery_derives_its_pair_once_and_later_forgeries_only_cost_an_hmac() {
+        let (mut alice, mut bob, mut rng) = pair();
+        // Bob has derived nothing yet for (his previous key, Alice's key 1).
+        assert!(bob.sessions[1][0].is_none());
+        let mut m = send(&mut alice, b"one");
+        let mac_byte = m.len() - 25;
+        m[mac_byte] ^= 1;
+        assert_eq!(receive(&mut bob, &mut rng, &m), Err(DataRejection::BadMac));
+        let cached: *const SessionKeys = &**bob.sessions[1][0].as_ref().unwrap();
+        for _ in 0..3 {
+            assert_eq!(receive(&mut bob, &mut rng, &m), Err(DataRejection::BadMac));
+            let again: *const SessionKeys = &**bob.sessions[1][0].as_ref().unwrap();
+            assert_eq!(cached, again, "the cached pair is used, not derived again");
+        }
+        assert_eq!(bob.sessions[1][0].as_ref().unwrap().recv_counter, 0);
+        assert_eq!((bob.our_keyid(), bob.their_keyid()), (2, 1));
+        m[mac_byte] ^= 1;
         assert_eq!(receive(&mut bob, &mut rng, &m).unwrap(), b"one");
     }
 
@@ -619,7 +618,9 @@ mod tests {
     }
 
     /// Everything a ratchet holds, comparable (a DH key pair by its public
-    /// value, which its secret determines).
+    /// value, which its secret determines). A pair whose keys were derived
+    /// but never used counts as not derived: its keys follow from the DH
+    /// keys, so caching them is no change (a forgery may leave them cached).
     #[derive(Debug, PartialEq, Eq)]
     struct Snapshot {
         our_keyid: u32,
@@ -643,7 +644,10 @@ mod tests {
                 .iter()
                 .flatten()
                 .map(|s| {
-                    s.as_deref().map(|k| PairSnapshot {
+                    let used = |k: &&SessionKeys| {
+                        k.send_counter != 0 || k.recv_counter != 0 || k.recv_mac_used
+                    };
+                    s.as_deref().filter(used).map(|k| PairSnapshot {
                         send_aes: k.send_aes,
                         send_mac: k.send_mac,
                         recv_aes: k.recv_aes,

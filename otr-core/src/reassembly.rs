@@ -81,7 +81,6 @@ impl Reassembly {
     }
 
     /// Bytes currently held.
-    #[cfg(test)]
     pub fn held_bytes(&self) -> usize {
         self.buffer.len()
     }

@@ -3,77 +3,47 @@
 //!
 //! Every input returns the [`Action`]s it caused, in order: messages for the
 //! wire, messages for the user, events. Nothing else leaves the engine.
+//!
+//! A [`Session`] is its instances (`contexts.rs`) and the state they share
+//! (`session_core.rs`); the calls below start each input's
+//! one-way path through the files of this module — `receive` (where a
+//! message goes), `exchange_outcome` (the AKE's result), `data_in` and
+//! `data_out` (the data phase), `smp`, `timers` — and every action leaves
+//! through `output`.
 
-use std::collections::BTreeMap;
+mod contexts;
+mod data_in;
+mod data_out;
+mod exchange_outcome;
+mod output;
+mod receive;
+mod session_core;
+mod smp;
+mod texts;
+mod timers;
+
 use std::sync::Arc;
 
-use otr_smp::{SmpEngine, SmpEvent, SmpInput, SmpMessageKind, SmpOutput, SmpRole, SmpSecret};
+use otr_smp::SmpSecret;
 use otr_wire::tlv::tlv_type;
-use otr_wire::{
-    DataFlags, DataMessage, EncodedMessage, Envelope, Fingerprint, Fragment, Header, InstanceTag,
-    MessageBody, MessageType, OfferedVersions, Payload, ProtocolVersion, Query, RawTlv, Tlv,
-    classify, fragment, message::peek_header, query, whitespace,
-};
+use otr_wire::{DataFlags, Fingerprint, InstanceTag, fragment, whitespace};
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::action::{Action, ReceivedMessage, ReceivedTlv};
-use crate::ake::{AkeEnv, AkeFailure, AkeOutput, AkeSuccess, AuthState};
+use crate::action::{Action, ReceivedMessage};
 use crate::clock::{Clock, Timestamp};
 use crate::config::SessionConfig;
-use crate::context::{Context, Encrypted, MessageState, MsgState};
+use crate::context::{Context, MessageState, Privacy};
 use crate::error::SessionError;
-use crate::event::{Event, ExtraKey, SecureInfo, SetupFailure, SmpProgress, UnreadableReason};
-use crate::held::HeldMessages;
+use crate::event::{Event, ExtraKey};
 use crate::identity::DsaSigningKey;
+use crate::instance_state::InstanceState;
 use crate::policy::Policy;
-use crate::ratchet::{DataRejection, Ratchet};
-use crate::reassembly::FragmentOutcome;
-use crate::state::InstanceState;
+use crate::trust::{KnownFingerprints, Trust};
 
-mod ake_outcome;
-mod data_receive;
-mod outgoing;
-mod routing;
-mod smp_driver;
-
-use outgoing::{encode_payload, error_message, query_message, versions_of};
-
-/// The error texts libotr's applications send (pidgin-otr's strings).
-const ERROR_UNREADABLE: &str = "You transmitted an unreadable encrypted message.";
-const ERROR_MALFORMED: &str = "You transmitted a malformed data message.";
-
-/// Which context a message belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Target {
-    Master,
-    Child(InstanceTag),
-}
-
-impl Target {
-    /// The context this target names.
-    fn context<'c>(
-        self,
-        master: &'c mut Context,
-        children: &'c mut BTreeMap<InstanceTag, Context>,
-    ) -> Result<&'c mut Context, SessionError> {
-        match self {
-            Self::Master => Ok(master),
-            Self::Child(tag) => children
-                .get_mut(&tag)
-                .ok_or(SessionError::UnknownInstance(tag.get())),
-        }
-    }
-}
-
-/// Whether the buddy has answered our whitespace-tag offer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Offer {
-    NotSent,
-    Sent,
-    Rejected,
-    Accepted,
-}
+use self::contexts::{Contexts, Target};
+use self::session_core::{Offer, SessionCore};
+use self::texts::{encode_payload, query_message, versions_of};
 
 /// A host request to the SMP engine.
 enum SmpCall<'a> {
@@ -96,68 +66,24 @@ pub struct SendOptions {
 
 /// A conversation with one buddy, possibly logged in from several clients.
 pub struct Session {
-    config: SessionConfig,
-    identity: Arc<DsaSigningKey>,
-    our_tag: InstanceTag,
-    rng: Box<dyn CryptoRng + Send>,
-    clock: Box<dyn Clock>,
-    master: Context,
-    children: BTreeMap<InstanceTag, Context>,
-    held: HeldMessages,
-    offer: Offer,
-    /// Orders what happens in this session (D-H Commits sent, messages
-    /// received) where timestamps may tie: each context records the number
-    /// of its last commit and its last received message.
-    sequence: u64,
-    known: BTreeMap<Fingerprint, String>,
-    last_authenticated: Option<Fingerprint>,
-    smp_secret: Option<Zeroizing<Vec<u8>>>,
+    contexts: Contexts,
+    core: SessionCore,
 }
 
 impl core::fmt::Debug for Session {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Session")
-            .field("our_tag", &self.our_tag)
-            .field("instances", &self.children.len())
+            .field("our_tag", &self.core.our_tag)
+            .field("instances", &self.contexts.children.len())
             .finish_non_exhaustive()
     }
 }
 
-/// Everything a context handler needs besides the context itself.
-struct Env<'a> {
-    config: &'a SessionConfig,
-    identity: &'a DsaSigningKey,
-    our_tag: InstanceTag,
-    rng: &'a mut (dyn CryptoRng + Send + 'static),
-    now: Timestamp,
-    out: &'a mut Vec<Action>,
-}
-
-impl Env<'_> {
-    fn event(&mut self, instance: Option<InstanceTag>, event: Event) {
-        self.out.push(Action::Event { instance, event });
+fn check_message_size(size: usize) -> Result<(), SessionError> {
+    if size != 0 && size <= fragment::V3_OVERHEAD {
+        return Err(SessionError::MaxMessageSizeTooSmall(size));
     }
-
-    /// Sends a message from `ctx`, split into fragments when needed.
-    fn send(&mut self, ctx: &mut Context, message: Vec<u8>, max_size: usize, fragmentable: bool) {
-        ctx.last_sent = Some(self.now);
-        if fragmentable && max_size > 0 && message.len() > max_size {
-            match fragment::split(&message, &ctx.fragment_header(self.our_tag), max_size) {
-                Ok(pieces) => self.out.extend(pieces.into_iter().map(Action::Send)),
-                Err(_) => self.event(ctx.their_tag, Event::EncryptionError),
-            }
-        } else {
-            self.out.push(Action::Send(message));
-        }
-    }
-
-    fn ake(&mut self, header: Header) -> AkeEnv<'_, dyn CryptoRng + Send> {
-        AkeEnv {
-            our_key: self.identity,
-            rng: self.rng,
-            header,
-        }
-    }
+    Ok(())
 }
 
 impl Session {
@@ -174,39 +100,104 @@ impl Session {
         clock: Box<dyn Clock>,
     ) -> Self {
         Self {
-            config,
-            identity,
-            our_tag,
-            rng,
-            clock,
-            master: Context::new(None),
-            children: BTreeMap::new(),
-            held: HeldMessages::default(),
-            offer: Offer::NotSent,
-            sequence: 0,
-            known: BTreeMap::new(),
-            last_authenticated: None,
-            smp_secret: None,
+            contexts: Contexts::new(),
+            core: SessionCore::new(config, identity, our_tag, rng, clock),
         }
     }
+
+    // ---- getters -----------------------------------------------------------
 
     /// Our instance tag.
     #[must_use]
     pub fn our_instance_tag(&self) -> InstanceTag {
-        self.our_tag
+        self.core.our_tag
     }
 
     /// Our fingerprint.
     #[must_use]
     pub fn our_fingerprint(&self) -> Fingerprint {
-        self.identity.verifying_key().fingerprint()
+        self.core.identity.verifying_key().fingerprint()
     }
 
     /// The configuration.
     #[must_use]
     pub fn config(&self) -> &SessionConfig {
-        &self.config
+        &self.core.config
     }
+
+    /// Fingerprints seen for this buddy, with their trust.
+    #[must_use]
+    pub fn known_fingerprints(&self) -> &KnownFingerprints {
+        &self.core.known
+    }
+
+    /// The stored SMP secret (GetSMPUserSecret).
+    #[must_use]
+    pub fn smp_secret(&self) -> Option<&[u8]> {
+        self.core.smp_secret.as_deref().map(Vec::as_slice)
+    }
+
+    /// How many messages are held waiting for a private conversation.
+    #[must_use]
+    pub fn held_message_count(&self) -> usize {
+        self.core.held.len()
+    }
+
+    /// The state of every instance (the master first).
+    #[must_use]
+    pub fn instances(&self) -> Vec<InstanceState> {
+        self.contexts
+            .iter()
+            .map(|ctx| self.instance_state(ctx))
+            .collect()
+    }
+
+    /// The state of the best instance (the one a send without an explicit
+    /// instance goes to).
+    #[must_use]
+    pub fn best_instance(&self) -> InstanceState {
+        self.instance_state(self.contexts.get(self.best_target()))
+    }
+
+    fn instance_state(&self, ctx: &Context) -> InstanceState {
+        let (version, ssid, first_half_bold, fingerprint, smp) = match ctx.privacy() {
+            Privacy::Encrypted(e) => (
+                Some(e.version),
+                Some(e.ssid),
+                Some(e.first_half_bold),
+                Some(e.fingerprint),
+                Some(e.smp.state_name().as_str()),
+            ),
+            Privacy::Finished(v) => (Some(*v), None, None, None, None),
+            Privacy::Plaintext => (None, None, None, None, None),
+        };
+        InstanceState {
+            instance: ctx.their_tag,
+            our_instance: self.core.our_tag,
+            message_state: ctx.message_state(),
+            version,
+            ssid,
+            first_half_bold,
+            fingerprint,
+            trust: fingerprint.and_then(|f| self.core.known.get(&f).cloned()),
+            auth_state: ctx.auth_state(),
+            smp_state: smp,
+            smp_awaiting_answer: ctx
+                .encrypted_ref()
+                .is_some_and(|e| e.smp.is_awaiting_answer()),
+        }
+    }
+
+    fn best_target(&self) -> Target {
+        self.contexts.best(&self.core.known)
+    }
+
+    /// The target of a call naming `instance`, or the best one.
+    fn target(&self, instance: Option<InstanceTag>) -> Target {
+        instance.map_or_else(|| self.best_target(), Target::Child)
+    }
+
+    // ---- settings ----------------------------------------------------------
 
     /// Replaces the configuration (policy, sizes, limits) of a live session.
     ///
@@ -214,18 +205,15 @@ impl Session {
     /// [`SessionError::MaxMessageSizeTooSmall`] for a maximum message size
     /// (or SMP message size) of 1..=37.
     pub fn set_config(&mut self, config: SessionConfig) -> Result<(), SessionError> {
-        for size in [config.max_message_size, config.smp_max_message_size] {
-            if size != 0 && size <= fragment::V3_OVERHEAD {
-                return Err(SessionError::MaxMessageSizeTooSmall(size));
-            }
-        }
-        self.config = config;
+        check_message_size(config.max_message_size)?;
+        check_message_size(config.smp_max_message_size)?;
+        self.core.config = config;
         Ok(())
     }
 
     /// Changes the policy.
     pub fn set_policy(&mut self, policy: Policy) {
-        self.config.policy = policy;
+        self.core.config.policy = policy;
     }
 
     /// Changes the maximum message size (0 = never fragment).
@@ -233,80 +221,48 @@ impl Session {
     /// # Errors
     /// [`SessionError::MaxMessageSizeTooSmall`] for 1..=37.
     pub fn set_max_message_size(&mut self, size: usize) -> Result<(), SessionError> {
-        if size != 0 && size <= fragment::V3_OVERHEAD {
-            return Err(SessionError::MaxMessageSizeTooSmall(size));
-        }
-        self.config.max_message_size = size;
+        check_message_size(size)?;
+        self.core.config.max_message_size = size;
         Ok(())
     }
 
-    /// Fingerprints seen for this buddy, with their trust ("" = untrusted).
-    #[must_use]
-    pub fn known_fingerprints(&self) -> &BTreeMap<Fingerprint, String> {
-        &self.known
+    /// Records a known fingerprint and its trust (e.g. loaded from libotr's
+    /// file); `trust` is a [`Trust`] or a libotr trust string (`"verified"`,
+    /// `""`).
+    pub fn set_trust(&mut self, fingerprint: Fingerprint, trust: impl Into<Trust>) {
+        self.core.known.set(fingerprint, trust.into());
     }
 
-    /// Records a known fingerprint and its trust (e.g. loaded from libotr's file).
-    pub fn set_trust(&mut self, fingerprint: Fingerprint, trust: &str) {
-        self.known.insert(fingerprint, trust.to_owned());
+    /// Stores a secret for SMP (the C# library's SetSMPUserSecret).
+    pub fn set_smp_secret(&mut self, secret: Option<&[u8]>) {
+        self.core.smp_secret = secret.map(|s| Zeroizing::new(s.to_vec()));
     }
 
-    fn allowed_versions(&self) -> OfferedVersions {
-        let p = self.config.policy;
-        OfferedVersions {
-            v1: false,
-            v2: p.contains(Policy::ALLOW_V2),
-            v3: p.contains(Policy::ALLOW_V3),
-        }
-    }
-
-    fn split_env(
-        &mut self,
-    ) -> (
-        &mut Context,
-        &mut BTreeMap<InstanceTag, Context>,
-        EnvParts<'_>,
-    ) {
-        let now = self.clock.now();
-        (
-            &mut self.master,
-            &mut self.children,
-            EnvParts {
-                config: &self.config,
-                identity: &self.identity,
-                our_tag: self.our_tag,
-                rng: &mut *self.rng,
-                now,
-                held: &mut self.held,
-                known: &mut self.known,
-                last_authenticated: &mut self.last_authenticated,
-                offer: &mut self.offer,
-                sequence: &mut self.sequence,
-            },
-        )
-    }
+    // ---- input -------------------------------------------------------------
 
     /// Handles one message received from the buddy.
     #[must_use = "the actions must be carried out"]
     pub fn handle_input(&mut self, input: &[u8]) -> Vec<Action> {
-        let mut out = Vec::new();
-        if (self.config.policy.bits() & 0x06) == 0 {
-            out.push(Action::Deliver {
-                instance: None,
-                message: ReceivedMessage {
+        let Self { contexts, core } = self;
+        core.begin();
+        if (core.config.policy.bits() & 0x06) == 0 {
+            core.output.deliver(
+                None,
+                ReceivedMessage {
                     text: input.to_vec(),
                     tlvs: Vec::new(),
                     encrypted: false,
                     revealed_mac_keys: Vec::new(),
                 },
-            });
-            return out;
+            );
+        } else {
+            let allowed = core.allowed_versions();
+            receive::receive(core, contexts, input, allowed, 0);
         }
-        let allowed = self.allowed_versions();
-        let (master, children, mut parts) = self.split_env();
-        parts.receive(master, children, input, allowed, &mut out, 0);
-        out
+        core.output.take()
     }
+
+    // ---- commands ----------------------------------------------------------
 
     /// Sends a user message to the best instance.
     ///
@@ -329,101 +285,89 @@ impl Session {
         if memchr::memchr(0, text).is_some() {
             return Err(SessionError::NulInMessage);
         }
-        if (self.config.policy.bits() & 0x06) == 0 {
-            return Ok(vec![Action::Send(text.to_vec())]);
+        if (self.core.config.policy.bits() & 0x06) == 0 {
+            return Ok(vec![Action::Send {
+                instance: None,
+                message: text.to_vec(),
+            }]);
         }
-        let target = match options.instance {
-            Some(tag) => {
-                if !self.children.contains_key(&tag) {
-                    return Err(SessionError::UnknownInstance(tag.get()));
-                }
-                Target::Child(tag)
-            }
-            None => self.best_target(),
-        };
-        let mut out = Vec::new();
-        let allowed = self.allowed_versions();
-        let (master, children, mut parts) = self.split_env();
-        let ctx = target.context(master, children)?;
+        if let Some(tag) = options.instance
+            && !self.contexts.children.contains_key(&tag)
+        {
+            return Err(SessionError::UnknownInstance(tag.get()));
+        }
+        let target = self.target(options.instance);
+        let Self { contexts, core } = self;
+        core.begin();
+        let allowed = core.allowed_versions();
+        let ctx = contexts.get_mut(target)?;
         let mut tlvs = options.tlvs.clone();
         if options.padding > 0 {
             let mut pad = vec![0u8; options.padding.min(65535)];
-            parts.rng.fill_bytes(&mut pad);
+            core.rng.fill_bytes(&mut pad);
             tlvs.push((tlv_type::PADDING, pad));
         }
-        match ctx.msg.name() {
+        match ctx.message_state() {
             MessageState::Encrypted => {
                 let payload = encode_payload(text, &tlvs)?;
-                parts.send_encrypted(ctx, &payload, DataFlags::NONE, true, &mut out);
+                data_out::send_encrypted(core, ctx, &payload, DataFlags::NONE, true);
             }
-            MessageState::Finished => {
-                out.push(Action::Event {
-                    instance: ctx.their_tag,
-                    event: Event::ConnectionEnded,
-                });
-            }
+            MessageState::Finished => core.event(ctx.their_tag, Event::ConnectionEnded),
             MessageState::Plaintext => {
-                if parts.config.policy.contains(Policy::REQUIRE_ENCRYPTION) {
-                    if parts.held.len() >= parts.config.max_held_messages {
-                        return Err(SessionError::TooManyHeld(parts.held.len()));
+                if core.config.policy.contains(Policy::REQUIRE_ENCRYPTION) {
+                    if core.held.len() >= core.config.max_held_messages {
+                        return Err(SessionError::TooManyHeld(core.held.len()));
                     }
-                    parts.held.push(text, parts.now);
-                    out.push(Action::Event {
-                        instance: ctx.their_tag,
-                        event: Event::EncryptionRequired,
-                    });
-                    if !parts.held.query_sent {
-                        parts.held.query_sent = true;
-                        let q = query_message(allowed, &parts.config.account_name);
-                        let mut env = parts.env(&mut out);
-                        let size = env.config.max_message_size;
-                        env.send(ctx, q, size, true);
+                    core.held.push(text, core.now);
+                    core.event(ctx.their_tag, Event::EncryptionRequired);
+                    if !core.held.query_sent {
+                        core.held.query_sent = true;
+                        let q = query_message(allowed, &core.config.account_name);
+                        let size = core.config.max_message_size;
+                        core.send(ctx, q, size, true);
                     }
                 } else {
                     let mut message = text.to_vec();
-                    let policy = parts.config.policy;
-                    let tagged = policy.contains(Policy::SEND_WHITESPACE_TAG)
-                        && *parts.offer != Offer::Rejected;
+                    let tagged = core.config.policy.contains(Policy::SEND_WHITESPACE_TAG)
+                        && core.offer != Offer::Rejected;
                     if tagged {
                         message.extend(whitespace::tag(&versions_of(allowed)));
-                        if *parts.offer == Offer::NotSent {
-                            *parts.offer = Offer::Sent;
+                        if core.offer == Offer::NotSent {
+                            core.offer = Offer::Sent;
                         }
                     }
-                    let mut env = parts.env(&mut out);
-                    let size = env.config.max_message_size;
-                    env.send(ctx, message, size, tagged);
+                    let size = core.config.max_message_size;
+                    core.send(ctx, message, size, tagged);
                 }
             }
         }
-        Ok(out)
+        Ok(core.output.take())
     }
 
     /// Sends an OTR query (the user asks for a private conversation).
     #[must_use = "the actions must be carried out"]
     pub fn send_query(&mut self) -> Vec<Action> {
-        let allowed = self.allowed_versions();
-        let mut out = Vec::new();
+        let Self { contexts, core } = self;
+        let allowed = core.allowed_versions();
         if !allowed.offers_any_spoken() {
-            return out;
+            return Vec::new();
         }
-        let q = query_message(allowed, &self.config.account_name);
-        let (master, _, mut parts) = self.split_env();
-        let mut env = parts.env(&mut out);
-        let size = env.config.max_message_size;
-        env.send(master, q, size, true);
-        out
+        core.begin();
+        let q = query_message(allowed, &core.config.account_name);
+        let size = core.config.max_message_size;
+        core.send(&mut contexts.master, q, size, true);
+        core.output.take()
     }
 
     /// Ends the private conversation with every instance of the buddy.
     #[must_use = "the actions must be carried out"]
     pub fn end(&mut self) -> Vec<Action> {
-        let mut out = Vec::new();
-        let (master, children, mut parts) = self.split_env();
-        for ctx in core::iter::once(master).chain(children.values_mut()) {
-            parts.end_context(ctx, &mut out);
+        let Self { contexts, core } = self;
+        core.begin();
+        for ctx in contexts.iter_mut() {
+            data_out::end(core, ctx);
         }
-        out
+        core.output.take()
     }
 
     /// Uses the extra symmetric key with the best (or given) instance: sends
@@ -437,13 +381,10 @@ impl Session {
         use_id: u32,
         use_data: &[u8],
     ) -> Result<(ExtraKey, Vec<Action>), SessionError> {
-        let target = match instance {
-            Some(tag) => Target::Child(tag),
-            None => self.best_target(),
-        };
-        let mut out = Vec::new();
-        let (master, children, mut parts) = self.split_env();
-        let ctx = target.context(master, children)?;
+        let target = self.target(instance);
+        let Self { contexts, core } = self;
+        core.begin();
+        let ctx = contexts.get_mut(target)?;
         let key = ctx
             .encrypted()
             .and_then(|e| e.ratchet.sending_extra_key())
@@ -451,14 +392,14 @@ impl Session {
         let mut value = use_id.to_be_bytes().to_vec();
         value.extend_from_slice(use_data);
         let payload = encode_payload(b"", &[(tlv_type::EXTRA_SYMMETRIC_KEY, value)])?;
-        parts.send_encrypted(
+        data_out::send_encrypted(
+            core,
             ctx,
             &payload,
             DataFlags(DataFlags::IGNORE_UNREADABLE),
             false,
-            &mut out,
         );
-        Ok((ExtraKey(key), out))
+        Ok((ExtraKey(key), core.output.take()))
     }
 
     /// Starts the Socialist Millionaires' Protocol with the best (or given)
@@ -521,31 +462,17 @@ impl Session {
         self.smp_action(instance, SmpCall::Abort, b"")
     }
 
-    /// Stores a secret for SMP (the C# library's SetSMPUserSecret).
-    pub fn set_smp_secret(&mut self, secret: Option<&[u8]>) {
-        self.smp_secret = secret.map(|s| Zeroizing::new(s.to_vec()));
-    }
-
-    /// The stored SMP secret (GetSMPUserSecret).
-    #[must_use]
-    pub fn smp_secret(&self) -> Option<&[u8]> {
-        self.smp_secret.as_deref().map(Vec::as_slice)
-    }
-
     fn smp_action(
         &mut self,
         instance: Option<InstanceTag>,
         call: SmpCall<'_>,
         secret: &[u8],
     ) -> Result<Vec<Action>, SessionError> {
-        let target = match instance {
-            Some(tag) => Target::Child(tag),
-            None => self.best_target(),
-        };
-        let our_fp = *self.identity.verifying_key().fingerprint().as_bytes();
-        let mut out = Vec::new();
-        let (master, children, mut parts) = self.split_env();
-        let ctx = target.context(master, children)?;
+        let target = self.target(instance);
+        let our_fp = *self.our_fingerprint().as_bytes();
+        let Self { contexts, core } = self;
+        core.begin();
+        let ctx = contexts.get_mut(target)?;
         let Some(encrypted) = ctx.encrypted() else {
             return Err(SessionError::NotPrivate);
         };
@@ -555,10 +482,10 @@ impl Session {
             SmpCall::Start { question } => {
                 let x = SmpSecret::derive(&our_fp, &their_fp, &ssid, secret);
                 match question {
-                    None => encrypted.smp.start(&x, &mut *parts.rng),
+                    None => encrypted.smp.start(&x, &mut *core.rng),
                     Some(q) => encrypted
                         .smp
-                        .start_with_question(q, &x, &mut *parts.rng)
+                        .start_with_question(q, &x, &mut *core.rng)
                         .map_err(|_| SessionError::NulInMessage)?,
                 }
             }
@@ -566,13 +493,13 @@ impl Session {
                 let x = SmpSecret::derive(&their_fp, &our_fp, &ssid, secret);
                 encrypted
                     .smp
-                    .respond(&x, &mut *parts.rng)
+                    .respond(&x, &mut *core.rng)
                     .map_err(|_| SessionError::NoSmpRequest)?
             }
             SmpCall::Abort => encrypted.smp.abort(),
         };
-        parts.send_smp(ctx, output, false, &mut out);
-        Ok(out)
+        smp::send(core, ctx, output, false);
+        Ok(core.output.take())
     }
 
     /// Sends a heartbeat (an empty, IGNORE_UNREADABLE data message) now.
@@ -581,14 +508,14 @@ impl Session {
     /// [`SessionError::NotPrivate`] when the best instance is not ENCRYPTED.
     pub fn send_heartbeat(&mut self) -> Result<Vec<Action>, SessionError> {
         let target = self.best_target();
-        let mut out = Vec::new();
-        let (master, children, mut parts) = self.split_env();
-        let ctx = target.context(master, children)?;
-        if ctx.msg.name() != MessageState::Encrypted {
+        let Self { contexts, core } = self;
+        core.begin();
+        let ctx = contexts.get_mut(target)?;
+        if ctx.message_state() != MessageState::Encrypted {
             return Err(SessionError::NotPrivate);
         }
-        parts.send_heartbeat(ctx, &mut out);
-        Ok(out)
+        data_out::send_heartbeat(core, ctx);
+        Ok(core.output.take())
     }
 
     /// Releases messages held back because the conversation is with a key
@@ -596,185 +523,34 @@ impl Session {
     #[must_use = "the actions must be carried out"]
     pub fn release_held_messages(&mut self) -> Vec<Action> {
         let target = self.best_target();
-        let mut out = Vec::new();
-        let (master, children, mut parts) = self.split_env();
-        let Ok(ctx) = target.context(master, children) else {
-            return out;
-        };
-        if ctx.msg.name() == MessageState::Encrypted {
-            parts.flush_held(ctx, &mut out);
+        let Self { contexts, core } = self;
+        core.begin();
+        if let Ok(ctx) = contexts.get_mut(target)
+            && ctx.message_state() == MessageState::Encrypted
+        {
+            exchange_outcome::flush_held(core, ctx);
         }
-        out
+        core.output.take()
     }
 
     /// Drops every held message; returns how many there were.
     pub fn drop_held_messages(&mut self) -> usize {
-        self.held.take_all().len()
+        self.core.held.take_all().len()
     }
 
-    /// How many messages are held waiting for a private conversation.
-    #[must_use]
-    pub fn held_message_count(&self) -> usize {
-        self.held.len()
-    }
+    // ---- time --------------------------------------------------------------
 
     /// When the engine next needs [`Session::handle_timeout`].
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        let c = &self.config;
-        let mut deadlines = vec![
-            self.held.deadline(c.held_message_lifetime),
-            self.master.reassembly.deadline(c.fragment_lifetime),
-            self.master_commit_deadline(),
-        ];
-        deadlines.extend(
-            self.children
-                .values()
-                .map(|ctx| ctx.reassembly.deadline(c.fragment_lifetime)),
-        );
-        deadlines.into_iter().flatten().min()
-    }
-
-    fn master_commit_deadline(&self) -> Option<Timestamp> {
-        self.master.auth.pending_commit()?;
-        self.master
-            .auth_started
-            .map(|t| t.after(self.config.master_commit_lifetime))
+        timers::next(&self.core, &self.contexts)
     }
 
     /// Runs the timers due at `now`. Calling it early does nothing.
     #[must_use = "the actions must be carried out"]
     pub fn handle_timeout(&mut self, now: Timestamp) -> Vec<Action> {
-        let mut out = Vec::new();
-        let c = &self.config;
-        let expired = self.held.expire(now, c.held_message_lifetime);
-        if expired > 0 {
-            out.push(Action::Event {
-                instance: None,
-                event: Event::HeldMessagesExpired { count: expired },
-            });
-        }
-        self.master.reassembly.expire(now, c.fragment_lifetime);
-        for ctx in self.children.values_mut() {
-            ctx.reassembly.expire(now, c.fragment_lifetime);
-        }
-        if self.master_commit_deadline().is_some_and(|d| d <= now) {
-            self.master.auth = AuthState::None;
-            self.master.auth_started = None;
-        }
-        out
-    }
-
-    /// The state of every instance (the master first).
-    #[must_use]
-    pub fn instances(&self) -> Vec<InstanceState> {
-        core::iter::once(&self.master)
-            .chain(self.children.values())
-            .map(|ctx| self.instance_state(ctx))
-            .collect()
-    }
-
-    /// The state of the best instance (the one a send without an explicit
-    /// instance goes to).
-    #[must_use]
-    pub fn best_instance(&self) -> InstanceState {
-        match self.best_target() {
-            Target::Child(tag) => self.children.get(&tag).map_or_else(
-                || self.instance_state(&self.master),
-                |c| self.instance_state(c),
-            ),
-            Target::Master => self.instance_state(&self.master),
-        }
-    }
-
-    fn instance_state(&self, ctx: &Context) -> InstanceState {
-        let (version, ssid, first_half_bold, fingerprint, smp) = match &ctx.msg {
-            MsgState::Encrypted(e) => (
-                Some(e.version),
-                Some(e.ssid),
-                Some(e.first_half_bold),
-                Some(e.fingerprint),
-                Some(e.smp.state_name().as_str()),
-            ),
-            MsgState::Finished(v) => (Some(*v), None, None, None, None),
-            MsgState::Plaintext => (None, None, None, None, None),
-        };
-        InstanceState {
-            instance: ctx.their_tag,
-            our_instance: self.our_tag,
-            message_state: ctx.msg.name(),
-            version,
-            ssid,
-            first_half_bold,
-            fingerprint,
-            trust: fingerprint.and_then(|f| self.known.get(&f).cloned()),
-            auth_state: ctx.auth_name(),
-            smp_state: smp,
-            smp_awaiting_answer: match &ctx.msg {
-                MsgState::Encrypted(e) => e.smp.is_awaiting_answer(),
-                _ => false,
-            },
-        }
-    }
-
-    /// libotr's BEST ranking: ENCRYPTED > FINISHED > PLAINTEXT, then a
-    /// trusted fingerprint, then the most recently heard from.
-    fn best_target(&self) -> Target {
-        let rank = |ctx: &Context| {
-            let state = match ctx.msg.name() {
-                MessageState::Encrypted => 2,
-                MessageState::Finished => 1,
-                _ => 0,
-            };
-            let trusted = match &ctx.msg {
-                MsgState::Encrypted(e) => self
-                    .known
-                    .get(&e.fingerprint)
-                    .is_some_and(|t| !t.is_empty()),
-                _ => false,
-            };
-            (state, trusted, ctx.last_received_number)
-        };
-        let mut best = (Target::Master, rank(&self.master));
-        for (tag, ctx) in &self.children {
-            let r = rank(ctx);
-            if r > best.1 {
-                best = (Target::Child(*tag), r);
-            }
-        }
-        best.0
-    }
-}
-
-/// The parts of a session a context handler borrows alongside the contexts.
-struct EnvParts<'a> {
-    config: &'a SessionConfig,
-    identity: &'a DsaSigningKey,
-    our_tag: InstanceTag,
-    rng: &'a mut (dyn CryptoRng + Send + 'static),
-    now: Timestamp,
-    held: &'a mut HeldMessages,
-    known: &'a mut BTreeMap<Fingerprint, String>,
-    last_authenticated: &'a mut Option<Fingerprint>,
-    offer: &'a mut Offer,
-    sequence: &'a mut u64,
-}
-
-impl EnvParts<'_> {
-    /// The next number in the session's order of events (1, 2, …).
-    fn next_sequence_number(&mut self) -> u64 {
-        *self.sequence = self.sequence.saturating_add(1);
-        *self.sequence
-    }
-
-    fn env<'b>(&'b mut self, out: &'b mut Vec<Action>) -> Env<'b> {
-        Env {
-            config: self.config,
-            identity: self.identity,
-            our_tag: self.our_tag,
-            rng: &mut *self.rng,
-            now: self.now,
-            out,
-        }
+        let Self { contexts, core } = self;
+        timers::fire_due(core, contexts, now);
+        core.output.take()
     }
 }

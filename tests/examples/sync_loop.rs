@@ -42,7 +42,7 @@ fn account(name: &str) -> Result<Manager, Box<dyn Error>> {
 fn drain(me: &str, manager: &mut Manager, network: &mut VecDeque<Packet>) {
     for ManagerAction { buddy, action, .. } in manager.drain_actions() {
         match action {
-            Action::Send(bytes) => network.push_back((me.to_owned(), buddy, bytes)),
+            Action::Send { message: bytes, .. } => network.push_back((me.to_owned(), buddy, bytes)),
             Action::Deliver { message, .. } if !message.text.is_empty() => {
                 let how = if message.encrypted {
                     "private"

@@ -86,7 +86,7 @@ async fn flush(
     let mut rest = Vec::new();
     for item in otr.drain_actions() {
         match &item.action {
-            Action::Send(bytes) => socket.write_all(&frame(bytes)).await?,
+            Action::Send { message: bytes, .. } => socket.write_all(&frame(bytes)).await?,
             _ => rest.push(item),
         }
     }

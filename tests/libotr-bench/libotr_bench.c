@@ -25,6 +25,16 @@
  *   smp          after one AKE, one iteration = one SMP with the right
  *                secret, from otrl_message_initiate_smp until both sides
  *                have reported OTRL_SMPEVENT_SUCCESS.
+ *   hostile:<kind>  one iteration = bob processing one message an
+ *                unauthenticated sender can make him process (otr-core's
+ *                `hostile` bench has the same kinds: forged-data-<s>-<r>
+ *                with s, r in same|older|unknown, forged-data-after-rotation
+ *                (a genuine ratcheting message and three forgeries naming
+ *                the pairs it makes possible), forged-commit,
+ *                forged-dh-key, forged-reveal-signature, forged-signature,
+ *                query, whitespace-tag, error, fragment, data-not-private,
+ *                data-malformed). Prints the nanoseconds and the bytes bob
+ *                sent back per message.
  *
  * Exit status: 0 ok, 1 failure (message on stderr), 2 usage.
  */
@@ -46,6 +56,7 @@
 #include <libotr/instag.h>
 #include <libotr/userstate.h>
 #include <libotr/tlv.h>
+#include <libotr/b64.h>
 
 #define PROTO "xmpp"
 #define MSG_LEN 1024
@@ -95,6 +106,13 @@ typedef struct qent {
 
 static QEnt *qhead, *qtail;
 
+/* Hostile scenarios: while `counting`, what bob (the victim) injects is
+ * counted (its replies to the attacker) and dropped, and unexpected message
+ * events are expected. */
+static int hostile;
+static int counting;
+static unsigned long long reply_bytes, reply_count;
+
 static void enqueue(Party *from, const char *msg)
 {
     QEnt *e = malloc(sizeof *e);
@@ -134,6 +152,11 @@ static void cb_inject_message(void *opdata, const char *accountname,
         const char *protocol, const char *recipient, const char *message)
 {
     (void)accountname; (void)protocol; (void)recipient;
+    if (counting && (Party *)opdata == bob) {
+        reply_bytes += strlen(message);
+        reply_count++;
+        return;
+    }
     enqueue((Party *)opdata, message);
 }
 
@@ -219,6 +242,7 @@ static void cb_handle_msg_event(void *opdata, OtrlMessageEvent msg_event,
         case OTRL_MSGEVENT_LOG_HEARTBEAT_SENT:
             break;
         default:
+            if (hostile) break;
             die("%s: unexpected message event %d (%s)",
                     ((Party *)opdata)->name, (int)msg_event,
                     message ? message : "");
@@ -357,6 +381,309 @@ static void smp(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* Hostile input: what an unauthenticated sender makes bob compute      */
+
+/* A small deterministic generator for the forged bytes. */
+static unsigned long long prng_state = 0x9e3779b97f4a7c15ULL;
+static unsigned char prng_byte(void)
+{
+    prng_state ^= prng_state << 13;
+    prng_state ^= prng_state >> 7;
+    prng_state ^= prng_state << 17;
+    return (unsigned char)(prng_state >> 24);
+}
+
+static void put32(unsigned char *p, unsigned int v)
+{
+    p[0] = (unsigned char)(v >> 24); p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8); p[3] = (unsigned char)v;
+}
+
+static unsigned int get32(const unsigned char *p)
+{
+    return ((unsigned int)p[0] << 24) | ((unsigned int)p[1] << 16)
+        | ((unsigned int)p[2] << 8) | (unsigned int)p[3];
+}
+
+static unsigned int instag_of(Party *p)
+{
+    OtrlInsTag *t = otrl_instag_find(p->us, p->account, PROTO);
+    if (!t) die("%s has no instance tag", p->name);
+    return t->instag;
+}
+
+/* Delivers the oldest message in flight; returns it (caller frees) without
+ * delivering when `keep` is set. */
+static char *step(int keep)
+{
+    QEnt *e = qhead;
+    char *msg;
+    if (!e) die("nothing in flight");
+    qhead = e->next;
+    if (!qhead) qtail = NULL;
+    msg = e->msg;
+    if (!keep) {
+        deliver(e->from, e->from->peer, msg);
+        free(msg);
+        msg = NULL;
+    }
+    free(e);
+    return msg;
+}
+
+static void drop_in_flight(void)
+{
+    while (qhead) free(step(1));
+}
+
+/* Decodes `wire` (?OTR:...), lets `edit` change the bytes, re-encodes. */
+static char *reencode(const char *wire, void (*edit)(unsigned char *, size_t *, void *), void *arg)
+{
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    char *out;
+    if (otrl_base64_otr_decode(wire, &buf, &len) != 0) die("cannot decode %s", wire);
+    edit(buf, &len, arg);
+    out = otrl_base64_otr_encode(buf, len);
+    free(buf);
+    if (!out) die("cannot encode");
+    return out;
+}
+
+/* A data message's fields: v3 header (11) + flags (1), then the key ids. */
+#define DATA_KEYIDS 12
+
+struct keyid_edit { int sender_delta, recipient_delta; };
+
+/* Key ids moved, and one byte of the ciphertext flipped: a forgery. */
+static void edit_data(unsigned char *buf, size_t *len, void *arg)
+{
+    struct keyid_edit *e = arg;
+    size_t off = DATA_KEYIDS + 8, n;
+    put32(buf + DATA_KEYIDS, get32(buf + DATA_KEYIDS) + (unsigned)e->sender_delta);
+    put32(buf + DATA_KEYIDS + 4, get32(buf + DATA_KEYIDS + 4) + (unsigned)e->recipient_delta);
+    n = get32(buf + off); off += 4 + n;      /* next DH key */
+    off += 8;                                /* counter */
+    n = get32(buf + off); off += 4;          /* ciphertext */
+    if (off + n > *len || n == 0) die("not a data message");
+    buf[off + n / 2] ^= 1;
+}
+
+static void edit_last_byte(unsigned char *buf, size_t *len, void *arg)
+{
+    (void)arg;
+    buf[*len - 1] ^= 1;                      /* inside the MAC */
+}
+
+static void edit_truncate(unsigned char *buf, size_t *len, void *arg)
+{
+    (void)arg; (void)buf;
+    *len = 40;
+}
+
+static int parse_delta(const char *which)
+{
+    if (!strcmp(which, "same")) return 0;
+    if (!strcmp(which, "older")) return -1;
+    if (!strcmp(which, "unknown")) return 1000;
+    die("key id choice %s: same|older|unknown", which);
+    return 0;
+}
+
+/* A genuine 1 KiB data message from alice, taken off the wire. */
+static char *captured_data(void)
+{
+    char *m;
+    send_text(alice, user_text);
+    m = step(1);
+    drop_in_flight();
+    return m;
+}
+
+static void private_and_warm(void)
+{
+    ake();
+    check_encrypted();
+    message(alice); message(bob); message(alice); message(bob);
+}
+
+static char *forged_commit(unsigned int sender)
+{
+    unsigned char buf[11 + 4 + 196 + 4 + 32];
+    size_t i;
+    buf[0] = 0; buf[1] = 3; buf[2] = 0x02;
+    put32(buf + 3, sender); put32(buf + 7, 0);
+    put32(buf + 11, 196);
+    for (i = 0; i < 196; i++) buf[15 + i] = prng_byte();
+    put32(buf + 211, 32);
+    for (i = 0; i < 32; i++) buf[215 + i] = prng_byte();
+    return otrl_base64_otr_encode(buf, sizeof buf);
+}
+
+static char *forged_dh_key(unsigned int sender, unsigned int receiver)
+{
+    unsigned char buf[11 + 4 + 192];
+    size_t i;
+    buf[0] = 0; buf[1] = 3; buf[2] = 0x0a;
+    put32(buf + 3, sender); put32(buf + 7, receiver);
+    put32(buf + 11, 192);
+    for (i = 0; i < 192; i++) buf[15 + i] = prng_byte();
+    buf[15] = 0x7f;                          /* in [2, p - 2] */
+    return otrl_base64_otr_encode(buf, sizeof buf);
+}
+
+/* Runs a hostile scenario; returns the nanoseconds of bob's processing. */
+static unsigned long long run_hostile(const char *kind, unsigned long long iters)
+{
+    unsigned long long i, start, total = 0;
+    char *m = NULL;
+    hostile = 1;
+    if (!strncmp(kind, "forged-data-", 12)
+            && strcmp(kind, "forged-data-after-rotation") != 0) {
+        char which[32];
+        struct keyid_edit e;
+        const char *sep;
+        snprintf(which, sizeof which, "%s", kind + 12);
+        sep = strchr(which, '-');
+        if (!sep) die("forged-data-<sender>-<recipient>");
+        which[sep - which] = '\0';
+        e.sender_delta = parse_delta(which);
+        e.recipient_delta = parse_delta(sep + 1);
+        private_and_warm();
+        {
+            char *genuine = captured_data();
+            m = reencode(genuine, edit_data, &e);
+            free(genuine);
+        }
+        counting = 1;
+        start = now_ns();
+        for (i = 0; i < iters; i++) deliver(alice, bob, m);
+        total = now_ns() - start;
+    } else if (!strcmp(kind, "forged-data-after-rotation")) {
+        /* One round: a genuine message that turns the ratchet, then three
+         * forgeries naming the other pairs of keys it makes possible. */
+        static struct keyid_edit edits[3] = { {0, -1}, {-1, 0}, {-1, -1} };
+        private_and_warm();
+        for (i = 0; i < iters; i++) {
+            char *genuine = captured_data(), *forged[3];
+            int k;
+            for (k = 0; k < 3; k++) forged[k] = reencode(genuine, edit_data, &edits[k]);
+            counting = 1;
+            start = now_ns();
+            deliver(alice, bob, genuine);
+            for (k = 0; k < 3; k++) deliver(alice, bob, forged[k]);
+            total += now_ns() - start;
+            counting = 0;
+            drop_in_flight();
+            message(bob);
+            for (k = 0; k < 3; k++) free(forged[k]);
+            free(genuine);
+        }
+    } else if (!strcmp(kind, "forged-commit")) {
+        for (i = 0; i < iters; i++) {
+            m = forged_commit(0x10000000u + (unsigned)i);
+            counting = 1;
+            start = now_ns();
+            deliver(alice, bob, m);
+            total += now_ns() - start;
+            counting = 0;
+            free(m);
+        }
+        m = NULL;
+    } else if (!strcmp(kind, "forged-dh-key")) {
+        unsigned int bob_tag = instag_of(bob);
+        for (i = 0; i < iters; i++) {
+            otrl_context_forget_all(bob->us);
+            deliver(alice, bob, "?OTRv3?");   /* bob's commit, from his master */
+            drop_in_flight();
+            m = forged_dh_key(0x20000000u + (unsigned)i, bob_tag);
+            counting = 1;
+            start = now_ns();
+            deliver(alice, bob, m);
+            total += now_ns() - start;
+            counting = 0;
+            drop_in_flight();
+            free(m);
+        }
+        m = NULL;
+    } else if (!strcmp(kind, "forged-reveal-signature")) {
+        char *genuine;
+        enqueue(bob, "?OTRv3?");
+        step(0);                              /* alice commits */
+        step(0);                              /* bob: D-H Key */
+        step(0);                              /* alice: Reveal Signature */
+        genuine = step(1);
+        drop_in_flight();
+        m = reencode(genuine, edit_last_byte, NULL);
+        free(genuine);
+        counting = 1;
+        start = now_ns();
+        for (i = 0; i < iters; i++) deliver(alice, bob, m);
+        total = now_ns() - start;
+    } else if (!strcmp(kind, "forged-signature")) {
+        char *genuine;
+        enqueue(alice, "?OTRv3?");
+        step(0);                              /* bob commits */
+        step(0);                              /* alice: D-H Key */
+        step(0);                              /* bob: Reveal Signature */
+        step(0);                              /* alice: Signature */
+        genuine = step(1);
+        drop_in_flight();
+        m = reencode(genuine, edit_last_byte, NULL);
+        free(genuine);
+        counting = 1;
+        start = now_ns();
+        for (i = 0; i < iters; i++) deliver(alice, bob, m);
+        total = now_ns() - start;
+    } else if (!strcmp(kind, "query") || !strcmp(kind, "whitespace-tag")
+            || !strcmp(kind, "error")) {
+        const char *text = !strcmp(kind, "query") ? "?OTRv3?"
+            : !strcmp(kind, "error") ? "?OTR Error: forged"
+            : "hello \t  \t\t\t\t \t \t \t    \t\t  \t\t";
+        counting = 1;
+        start = now_ns();
+        for (i = 0; i < iters; i++) deliver(alice, bob, text);
+        total = now_ns() - start;
+    } else if (!strcmp(kind, "fragment")) {
+        char piece[101], frag[200];
+        unsigned int a = instag_of(alice), b = instag_of(bob);
+        memset(piece, 'A', 100); piece[100] = '\0';
+        counting = 1;
+        for (i = 0; i < iters; i++) {
+            snprintf(frag, sizeof frag, "?OTR|%08x|%08x,%05u,%05u,%s,", a, b,
+                    (unsigned)(i % 1000) + 1, 1000u, piece);
+            start = now_ns();
+            deliver(alice, bob, frag);
+            total += now_ns() - start;
+        }
+    } else if (!strcmp(kind, "data-not-private")) {
+        private_and_warm();
+        m = captured_data();
+        otrl_context_forget_all(bob->us);
+        counting = 1;
+        start = now_ns();
+        for (i = 0; i < iters; i++) deliver(alice, bob, m);
+        total = now_ns() - start;
+    } else if (!strcmp(kind, "data-malformed")) {
+        char *genuine;
+        private_and_warm();
+        genuine = captured_data();
+        m = reencode(genuine, edit_truncate, NULL);
+        free(genuine);
+        counting = 1;
+        start = now_ns();
+        for (i = 0; i < iters; i++) deliver(alice, bob, m);
+        total = now_ns() - start;
+    } else {
+        die("unknown hostile scenario %s", kind);
+    }
+    counting = 0;
+    free(m);
+    drop_in_flight();
+    return total;
+}
+
+/* ------------------------------------------------------------------ */
 /* Keys                                                                */
 
 static char *path_join(const char *dir, const char *name, const char *ext)
@@ -410,7 +737,7 @@ static void party_generate(Party *p, const char *dir)
 
 static void usage(const char *argv0)
 {
-    fprintf(stderr, "usage: %s ake|alternating|oneway|smp <iterations> "
+    fprintf(stderr, "usage: %s ake|alternating|oneway|smp|hostile:<kind> <iterations> "
             "[KEYDIR]\n", argv0);
     exit(2);
 }
@@ -503,6 +830,15 @@ int main(int argc, char **argv)
                     "%lu/%llu, other events %lu/%lu", alice->smp_success,
                     iters, bob->smp_success, iters, alice->smp_other,
                     bob->smp_other);
+    } else if (strncmp(scenario, "hostile:", 8) == 0) {
+        total = run_hostile(scenario + 8, iters);
+        /* The second number: bytes bob sent back, per message received. */
+        printf("%llu %.1f\n", total, iters ? (double)reply_bytes / (double)iters : 0.0);
+        if (fflush(stdout) != 0) die("cannot write the result");
+        otrl_userstate_free(alice->us);
+        otrl_userstate_free(bob->us);
+        free(query_text);
+        return 0;
     } else {
         usage(argv[0]);
     }

@@ -9,7 +9,7 @@ pub fn sends(actions: &[Action]) -> Vec<Vec<u8>> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::Send(m) => Some(m.clone()),
+            Action::Send { message: m, .. } => Some(m.clone()),
             _ => None,
         })
         .collect()

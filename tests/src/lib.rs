@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod actions;
+pub mod c_tool;
 pub mod driver;
 pub mod fixtures;
 pub mod interop;

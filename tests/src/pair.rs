@@ -121,7 +121,7 @@ impl Pair {
     pub fn absorb(&mut self, side: Side, actions: Vec<Action>) {
         for action in actions {
             match action {
-                Action::Send(m) => {
+                Action::Send { message: m, .. } => {
                     self.party(side).sent.push(m.clone());
                     match side {
                         Side::Alice => self.to_bob.push_back(m),

@@ -1,14 +1,19 @@
 //! The peer's long-term state — our key, our instance tag and the buddy's
 //! known fingerprints — in libotr's own file formats (so libotr and our peer
 //! can share them), or in memory when no file is named.
+//!
+//! Entries are found as libotr finds them (the last one of an account), and
+//! every file is rewritten with only our own entries changed: other
+//! accounts' lines stay byte for byte. Files are written 0600, atomically.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use otr_core::Trust;
 use otr_core::identity::{
-    DsaSigningKey, InstagEntry, KnownFingerprint, PrivateKeyEntry, generate_instance_tag,
-    parse_fingerprints, parse_instags, parse_privkeys, serialize_fingerprints, serialize_instags,
-    serialize_privkeys,
+    DsaSigningKey, InstagEntry, KnownFingerprint, PrivateKeyEntry, find_instag,
+    generate_instance_tag, merge_fingerprints, merge_instag, merge_privkey, parse_fingerprints,
+    parse_instags, parse_privkeys, write_private_file,
 };
 use otr_core::otr_wire::{Fingerprint, InstanceTag};
 use rand_core::CryptoRng;
@@ -21,19 +26,22 @@ pub struct PeerFiles {
     identity: Arc<DsaSigningKey>,
     instance_tag: InstanceTag,
     fingerprints_path: Option<PathBuf>,
-    fingerprints: Vec<KnownFingerprint>,
+    /// The buddy's fingerprints and their trust, in the order first seen.
+    known: Vec<(Fingerprint, Trust)>,
 }
 
-fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, String> {
+fn read_optional(path: &Path) -> Result<Vec<u8>, String> {
     match std::fs::read(path) {
-        Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Ok(b) => Ok(b),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(format!("cannot read {}: {e}", path.display())),
     }
 }
 
+/// Replaces a file atomically, readable by its owner only (0600), as libotr's
+/// files are.
 fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    write_private_file(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 impl PeerFiles {
@@ -50,69 +58,68 @@ impl PeerFiles {
         fingerprints: Option<&Path>,
         rng: &mut R,
     ) -> Result<Self, String> {
-        let identity =
-            match key {
-                None => DsaSigningKey::generate(rng)
-                    .map_err(|e| format!("cannot generate a key: {e}"))?,
-                Some(path) => {
-                    let mut entries = match read_optional(path)? {
-                        Some(bytes) => parse_privkeys(&bytes)
-                            .map_err(|e| format!("{}: {e}", path.display()))?,
-                        None => Vec::new(),
-                    };
-                    match entries
-                        .iter()
-                        .position(|e| e.account == account && e.protocol == protocol)
-                    {
-                        Some(i) => entries.swap_remove(i).key,
-                        None => {
-                            let fresh = DsaSigningKey::generate(rng)
-                                .map_err(|e| format!("cannot generate a key: {e}"))?;
-                            let components = fresh.components();
-                            entries.push(PrivateKeyEntry {
-                                account: account.to_owned(),
-                                protocol: protocol.to_owned(),
-                                key: fresh,
-                            });
-                            let bytes = serialize_privkeys(&entries).map_err(|e| e.to_string())?;
-                            write(path, &bytes)?;
-                            DsaSigningKey::from_dsa_components(&components)
-                                .map_err(|e| e.to_string())?
-                        }
-                    }
-                }
-            };
-        let instance_tag = match instag {
-            None => generate_instance_tag(rng),
+        let (a, p) = (account.as_bytes(), protocol.as_bytes());
+        let generate = |rng: &mut R| {
+            DsaSigningKey::generate(rng).map_err(|e| format!("cannot generate a key: {e}"))
+        };
+        let identity = match key {
+            None => generate(rng)?,
             Some(path) => {
-                let mut entries = read_optional(path)?
-                    .map(|b| parse_instags(&b))
-                    .unwrap_or_default();
+                let existing = read_optional(path)?;
+                let mut entries = if existing.is_empty() {
+                    Vec::new()
+                } else {
+                    parse_privkeys(&existing).map_err(|e| format!("{}: {e}", path.display()))?
+                };
+                // The last entry of the account, as libotr finds it.
                 match entries
                     .iter()
-                    .find(|e| e.account == account && e.protocol == protocol)
+                    .rposition(|e| e.account == a && e.protocol == p)
                 {
-                    Some(e) => e.instag,
+                    Some(last) => entries.swap_remove(last).key,
                     None => {
-                        let tag = generate_instance_tag(rng);
-                        entries.push(InstagEntry {
-                            account: account.to_owned(),
-                            protocol: protocol.to_owned(),
-                            instag: tag,
-                        });
-                        let text = serialize_instags(&entries).map_err(|e| e.to_string())?;
-                        write(path, text.as_bytes())?;
-                        tag
+                        let entry = PrivateKeyEntry {
+                            account: a.to_vec(),
+                            protocol: p.to_vec(),
+                            key: generate(rng)?,
+                        };
+                        let bytes = merge_privkey(&existing, &entry).map_err(|e| e.to_string())?;
+                        write(path, &bytes)?;
+                        entry.key
                     }
                 }
             }
         };
-        let known = match fingerprints {
-            Some(path) => read_optional(path)?
-                .map(|b| parse_fingerprints(&b))
-                .unwrap_or_default(),
-            None => Vec::new(),
+        let instance_tag = match instag {
+            None => generate_instance_tag(rng),
+            Some(path) => {
+                let existing = read_optional(path)?;
+                match find_instag(&parse_instags(&existing), a, p) {
+                    Some(tag) => tag,
+                    None => {
+                        let entry = InstagEntry {
+                            account: a.to_vec(),
+                            protocol: p.to_vec(),
+                            instag: generate_instance_tag(rng),
+                        };
+                        let bytes = merge_instag(&existing, &entry).map_err(|e| e.to_string())?;
+                        write(path, &bytes)?;
+                        entry.instag
+                    }
+                }
+            }
         };
+        let mut known: Vec<(Fingerprint, Trust)> = Vec::new();
+        if let Some(path) = fingerprints {
+            for k in parse_fingerprints(&read_optional(path)?) {
+                if k.username == buddy.as_bytes() && k.account == a && k.protocol == p {
+                    match known.iter_mut().find(|(f, _)| *f == k.fingerprint) {
+                        Some(entry) => entry.1 = k.trust, // the last line wins, as in libotr
+                        None => known.push((k.fingerprint, k.trust)),
+                    }
+                }
+            }
+        }
         Ok(Self {
             account: account.to_owned(),
             protocol: protocol.to_owned(),
@@ -120,7 +127,7 @@ impl PeerFiles {
             identity: Arc::new(identity),
             instance_tag,
             fingerprints_path: fingerprints.map(Path::to_path_buf),
-            fingerprints: known,
+            known,
         })
     }
 
@@ -138,47 +145,47 @@ impl PeerFiles {
 
     /// The buddy's known fingerprints with their trust.
     #[must_use]
-    pub fn known_fingerprints(&self) -> Vec<(Fingerprint, String)> {
-        self.fingerprints
-            .iter()
-            .filter(|k| {
-                k.username == self.buddy && k.account == self.account && k.protocol == self.protocol
-            })
-            .map(|k| (k.fingerprint, k.trust.clone()))
-            .collect()
+    pub fn known_fingerprints(&self) -> Vec<(Fingerprint, Trust)> {
+        self.known.clone()
     }
 
-    /// Records a buddy fingerprint's trust and writes the file, if any.
+    /// Records a buddy fingerprint's trust and rewrites the file, if any: the
+    /// file is read again and only this buddy's lines of our account change.
     ///
     /// # Errors
-    /// A message when the file cannot be written.
+    /// A message when the file cannot be read or written.
     pub fn remember_fingerprint(
         &mut self,
         fingerprint: Fingerprint,
-        trust: &str,
+        trust: Trust,
     ) -> Result<(), String> {
-        let existing = self.fingerprints.iter_mut().find(|k| {
-            k.username == self.buddy
-                && k.account == self.account
-                && k.protocol == self.protocol
-                && k.fingerprint == fingerprint
-        });
-        match existing {
-            Some(k) => trust.clone_into(&mut k.trust),
-            None => self.fingerprints.push(KnownFingerprint {
-                username: self.buddy.clone(),
-                account: self.account.clone(),
-                protocol: self.protocol.clone(),
-                fingerprint,
-                trust: trust.to_owned(),
-            }),
+        match self.known.iter_mut().find(|(f, _)| *f == fingerprint) {
+            Some(entry) => entry.1 = trust,
+            None => self.known.push((fingerprint, trust)),
         }
-        match &self.fingerprints_path {
-            Some(path) => {
-                let text = serialize_fingerprints(&self.fingerprints).map_err(|e| e.to_string())?;
-                write(path, text.as_bytes())
-            }
-            None => Ok(()),
-        }
+        let Some(path) = &self.fingerprints_path else {
+            return Ok(());
+        };
+        let (a, p, b) = (
+            self.account.as_bytes(),
+            self.protocol.as_bytes(),
+            self.buddy.as_bytes(),
+        );
+        let existing = read_optional(path)?;
+        // Our account's entries as the file has them, with this buddy's
+        // replaced by what we know now.
+        let mut ours: Vec<KnownFingerprint> = parse_fingerprints(&existing)
+            .into_iter()
+            .filter(|k| k.account == a && k.protocol == p && k.username != b)
+            .collect();
+        ours.extend(self.known.iter().map(|(f, t)| KnownFingerprint {
+            username: b.to_vec(),
+            account: a.to_vec(),
+            protocol: p.to_vec(),
+            fingerprint: *f,
+            trust: t.clone(),
+        }));
+        let bytes = merge_fingerprints(&existing, a, p, &ours).map_err(|e| e.to_string())?;
+        write(path, &bytes)
     }
 }

@@ -19,7 +19,7 @@ use base64_encoding::{b64, b64_no_pad};
 use otr_core::identity::{
     DsaSigningKey, PrivateKeyEntry, PrivkeyFileError, parse_privkeys, serialize_privkeys,
 };
-use otr_tests::fixtures::{libotr_fixture_dir, workspace_root};
+use otr_tests::fixtures::libotr_fixture_dir;
 use otr_tests::interop::skip_or_fail;
 use otr_wire::DsaSignature;
 use rand_chacha::ChaCha20Rng;
@@ -56,36 +56,7 @@ mod base64_encoding {
 fn tool() -> Option<&'static Path> {
     static TOOL: OnceLock<Option<PathBuf>> = OnceLock::new();
     TOOL.get_or_init(|| {
-        let found = Command::new("pkg-config")
-            .args(["--exists", "libotr"])
-            .status()
-            .is_ok_and(|s| s.success());
-        if !found {
-            return None;
-        }
-        let flags = |program: &str, args: &[&str]| {
-            let out = Command::new(program).args(args).output().unwrap();
-            assert!(out.status.success(), "{program} {args:?} failed");
-            String::from_utf8(out.stdout)
-                .unwrap()
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        };
-        let dir = scratch_dir();
-        let binary = dir.join("dsa_tool");
-        let source = workspace_root().join("tests/libotr-sign/dsa_tool.c");
-        let status = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
-            .arg("-O1")
-            .arg("-o")
-            .arg(&binary)
-            .arg(&source)
-            .args(flags("pkg-config", &["--cflags", "--libs", "libotr"]))
-            .args(flags("libgcrypt-config", &["--libs"]))
-            .status()
-            .unwrap();
-        assert!(status.success(), "compiling {} failed", source.display());
-        Some(binary)
+        otr_tests::c_tool::build("tests/libotr-sign/dsa_tool.c", &scratch_dir(), "dsa_tool")
     })
     .as_deref()
 }
@@ -168,7 +139,10 @@ fn libotr_verify(
 
 /// What libotr reads from a key file: `(account, protocol, fingerprint hex)`
 /// in file order, or its error.
-fn libotr_list(tool: &Path, file: &Path) -> Result<Vec<(String, String, String)>, String> {
+/// One key as listed: (account, protocol, fingerprint hex).
+type ListedKey = (Vec<u8>, Vec<u8>, String);
+
+fn libotr_list(tool: &Path, file: &Path) -> Result<Vec<ListedKey>, String> {
     let out = run(tool, &["list", file.to_str().unwrap()]);
     if out.starts_with("error") {
         return Err(out);
@@ -177,18 +151,14 @@ fn libotr_list(tool: &Path, file: &Path) -> Result<Vec<(String, String, String)>
         .lines()
         .map(|line| {
             let fields: Vec<&str> = line.split('\t').collect();
-            (
-                String::from_utf8(unhex(fields[0])).unwrap(),
-                String::from_utf8(unhex(fields[1])).unwrap(),
-                fields[2].to_owned(),
-            )
+            (unhex(fields[0]), unhex(fields[1]), fields[2].to_owned())
         })
         .collect();
     keys.reverse(); // libotr's list is newest first
     Ok(keys)
 }
 
-fn our_list(entries: &[PrivateKeyEntry]) -> Vec<(String, String, String)> {
+fn our_list(entries: &[PrivateKeyEntry]) -> Vec<ListedKey> {
     entries
         .iter()
         .map(|e| {
@@ -433,16 +403,11 @@ fn libotr_reads_every_spelling_as_we_do() {
         assert_eq!(ours[0].key, alice[0].key, "{what}");
         // libgcrypt found the same x: its signature verifies with our key.
         let value = [0x17; 32];
-        let sig = libotr_sign(tool, &file, &ours[0].account, &value);
+        let account = std::str::from_utf8(&ours[0].account).unwrap();
+        let sig = libotr_sign(tool, &file, account, &value);
         assert!(ours[0].key.verifying_key().verify(&value, &sig), "{what}");
         let ours_sig = ours[0].key.sign(&value, &mut rng);
-        assert!(libotr_verify(
-            tool,
-            &file,
-            &ours[0].account,
-            &value,
-            &ours_sig
-        ));
+        assert!(libotr_verify(tool, &file, account, &value, &ours_sig));
     }
 }
 
@@ -516,7 +481,7 @@ fn both_refuse_broken_files() {
         .into_bytes();
     let file = write("empty-base64.key", &empty_base64);
     let ours = parse_privkeys(&empty_base64).unwrap();
-    assert_eq!(ours[0].protocol, "");
+    assert_eq!(ours[0].protocol, b"");
     assert_eq!(libotr_list(tool, &file).unwrap(), our_list(&ours));
     // Deliberate differences: libotr loads these, we refuse them.
     let refused_by_us_only: Vec<(&str, Vec<u8>)> = vec![
@@ -588,6 +553,41 @@ fn libotr_rewrites_our_files_byte_for_byte() {
     for (theirs, ours) in reread.iter().zip(entries.iter().rev()) {
         assert_eq!(theirs, ours);
     }
-    assert_eq!(reread[entries.len()].account, "fresh@example.org");
+    assert_eq!(reread[entries.len()].account, b"fresh@example.org");
     assert_eq!(&*serialize_privkeys(&reread).unwrap(), &libotr_bytes[..]);
+}
+
+#[test]
+fn an_account_listed_twice_uses_the_last_key_as_libotr_does() {
+    let tool = require_tool!("an_account_listed_twice_uses_the_last_key_as_libotr_does");
+    let alice = std::fs::read(alice_file()).unwrap();
+    let bob = std::fs::read(libotr_fixture_dir().join("bob.key")).unwrap();
+    let block = |file: &[u8]| file[b"(privkeys\n".len()..file.len() - b")\n".len()].to_vec();
+    // Bob's key filed under Alice's account, after Alice's own.
+    let bob_as_alice = String::from_utf8(block(&bob))
+        .unwrap()
+        .replace("bob@example.org", "alice@example.org")
+        .into_bytes();
+    let mut file = b"(privkeys\n".to_vec();
+    file.extend_from_slice(&block(&alice));
+    file.extend_from_slice(&bob_as_alice);
+    file.extend_from_slice(b")\n");
+    let path = write("twice.key", &file);
+    // `libotr_list` is in file order; otrl_privkey_find returns the first
+    // match of libotr's own list, which is newest first: the last in the file.
+    let libotr_uses = libotr_list(tool, &path)
+        .unwrap()
+        .into_iter()
+        .rev()
+        .find(|(a, p, _)| a == b"alice@example.org" && p == b"xmpp")
+        .unwrap()
+        .2;
+    let entries = parse_privkeys(&file).unwrap();
+    let ours = otr_core::identity::find_privkey(&entries, b"alice@example.org", b"xmpp").unwrap();
+    assert_eq!(ours.key.fingerprint().to_hex(), libotr_uses);
+    assert_eq!(ours.key, parse_privkeys(&bob).unwrap().remove(0).key);
+    // libotr signs for the account with the key it finds: ours verifies it.
+    let value = [0x5a; 32];
+    let sig = libotr_sign(tool, &path, "alice@example.org", &value);
+    assert!(ours.key.verifying_key().verify(&value, &sig));
 }

@@ -15,8 +15,7 @@ use std::time::Duration;
 
 use otr_core::otr_wire::{EncodedMessage, InstanceTag, MessageBody, MessageType, whitespace};
 use otr_core::{
-    Action, AuthStateName, Event, ManualClock, MessageState, Policy, Session, SessionConfig,
-    Timestamp,
+    Action, AuthState, Event, ManualClock, MessageState, Policy, Session, SessionConfig, Timestamp,
 };
 use otr_tests::actions::sends;
 use otr_tests::keys::test_keys;
@@ -194,10 +193,7 @@ fn two_instances_of_one_buddy_both_answer_the_masters_commit_within_its_lifetime
     // Bob (both clients) asks; Alice answers with one DH-Commit from her master.
     let query = sends(&bob_phone.send_query())[0].clone();
     let commit = sends(&alice.handle_input(&query))[0].clone();
-    assert_eq!(
-        alice.instances()[0].auth_state,
-        AuthStateName::AwaitingDhKey
-    );
+    assert_eq!(alice.instances()[0].auth_state, AuthState::AwaitingDhKey);
     // Both of Bob's clients receive the commit and answer.
     let mut to_alice = Vec::new();
     for bob in [&mut bob_phone, &mut bob_laptop] {
@@ -236,14 +232,11 @@ fn two_instances_of_one_buddy_both_answer_the_masters_commit_within_its_lifetime
     );
     assert_ne!(private[0].ssid, private[1].ssid);
     // The master's pending commit is forgotten after its lifetime.
-    assert_eq!(
-        alice.instances()[0].auth_state,
-        AuthStateName::AwaitingDhKey
-    );
+    assert_eq!(alice.instances()[0].auth_state, AuthState::AwaitingDhKey);
     let deadline = alice.poll_timeout().unwrap();
     clock.set(deadline);
     let _ = alice.handle_timeout(deadline);
-    assert_eq!(alice.instances()[0].auth_state, AuthStateName::None);
+    assert_eq!(alice.instances()[0].auth_state, AuthState::None);
 }
 
 #[test]
@@ -309,7 +302,7 @@ fn a_v2_commit_is_answered_while_our_v3_commit_is_pending() {
         );
         assert_eq!(
             p.alice.session.instances()[0].auth_state,
-            AuthStateName::AwaitingRevealSig
+            AuthState::AwaitingRevealSig
         );
     }
 }
@@ -346,7 +339,7 @@ fn a_child_never_offers_again_a_master_commit_it_already_continued() {
             .unwrap();
         assert_eq!(
             child.auth_state,
-            AuthStateName::AwaitingRevealSig,
+            AuthState::AwaitingRevealSig,
             "seed {seed}: Bob's child answers Alice's commit with a D-H Key"
         );
         assert_eq!(child.message_state, MessageState::Encrypted, "seed {seed}");

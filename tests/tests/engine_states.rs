@@ -28,7 +28,7 @@ use otr_core::otr_wire::{
     ProtocolVersion, armor, classify, whitespace,
 };
 use otr_core::{
-    Action, AuthStateName, Event, ManualClock, MessageState, Policy, Session, SessionConfig,
+    Action, AuthState, Event, ManualClock, MessageState, Policy, Session, SessionConfig,
     SessionError, Timestamp, UnreadableReason,
 };
 use otr_tests::actions::{deliveries, events, sends};
@@ -531,7 +531,7 @@ fn a_heartbeat_follows_a_received_message_only_after_the_interval_and_none_answe
     assert!(is_data(&s[0]));
     assert!(data_flags(&s[0]).ignore_unreadable());
     // The heartbeat goes out before the message is shown (libotr's order).
-    assert!(matches!(out[0], Action::Send(_)), "{out:?}");
+    assert!(matches!(out[0], Action::Send { .. }), "{out:?}");
     let heartbeat = s[0].clone();
     let out = alice_says(&mut p, 62, "at 62 s");
     assert!(sends(&out).is_empty(), "Bob just sent one: {out:?}");
@@ -666,7 +666,7 @@ fn a_new_instance_starts_plaintext_while_the_master_is_encrypted() {
     assert_eq!(instances[0].version, Some(ProtocolVersion::V2));
     assert_eq!(instances[1].instance, InstanceTag::new(0x0b0b_0002));
     assert_eq!(instances[1].message_state, MessageState::Plaintext);
-    assert_eq!(instances[1].auth_state, AuthStateName::AwaitingRevealSig);
+    assert_eq!(instances[1].auth_state, AuthState::AwaitingRevealSig);
     // A D-H Key from another new instance answering the master's v3 commit
     // (sent while the master is private in v2).
     let out = p.alice.session.handle_input(b"?OTRv3?");
@@ -688,7 +688,7 @@ fn a_new_instance_starts_plaintext_while_the_master_is_encrypted() {
         .find(|i| i.instance == InstanceTag::new(0x0b0b_0003))
         .unwrap();
     assert_eq!(tablet.message_state, MessageState::Plaintext);
-    assert_eq!(tablet.auth_state, AuthStateName::AwaitingSig);
+    assert_eq!(tablet.auth_state, AuthState::AwaitingSig);
     assert_eq!(
         p.alice.session.instances()[0].message_state,
         MessageState::Encrypted
@@ -914,10 +914,7 @@ fn the_masters_commit_is_answered_until_its_lifetime_ends_and_not_after() {
     // Reveal Signature.
     clock.set(secs(59));
     assert!(alice.handle_timeout(secs(59)).is_empty());
-    assert_eq!(
-        alice.instances()[0].auth_state,
-        AuthStateName::AwaitingDhKey
-    );
+    assert_eq!(alice.instances()[0].auth_state, AuthState::AwaitingDhKey);
     let dh_key = sends(&bob_laptop.handle_input(&commit[0]));
     let out = alice.handle_input(&dh_key[0]);
     let s = sends(&out);
@@ -929,7 +926,7 @@ fn the_masters_commit_is_answered_until_its_lifetime_ends_and_not_after() {
     let due = alice.poll_timeout().unwrap();
     assert!(due <= secs(61));
     let _ = alice.handle_timeout(secs(61));
-    assert_eq!(alice.instances()[0].auth_state, AuthStateName::None);
+    assert_eq!(alice.instances()[0].auth_state, AuthState::None);
     let dh_key = sends(&bob_tablet.handle_input(&commit[0]));
     assert_eq!(message_type(&dh_key[0]), MessageType::DhKey);
     let out = alice.handle_input(&dh_key[0]);
@@ -938,7 +935,7 @@ fn the_masters_commit_is_answered_until_its_lifetime_ends_and_not_after() {
         alice
             .instances()
             .iter()
-            .all(|i| i.instance != InstanceTag::new(0xb003) || i.auth_state == AuthStateName::None)
+            .all(|i| i.instance != InstanceTag::new(0xb003) || i.auth_state == AuthState::None)
     );
 }
 

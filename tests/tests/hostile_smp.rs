@@ -8,7 +8,7 @@
     clippy::indexing_slicing
 )]
 
-use otr_core::event::SmpProgress;
+use otr_core::SmpProgress;
 use otr_core::{Action, Event, SendOptions, SessionConfig};
 use otr_smp::{Initiator, SmpSecret};
 use otr_tests::keys::test_keys;
@@ -58,7 +58,10 @@ fn alice_sends_tlv(p: &mut Pair, tlv_type: u16, value: Vec<u8>) -> (Vec<SmpProgr
             _ => None,
         })
         .collect();
-    let replies = out.iter().filter(|a| matches!(a, Action::Send(_))).count();
+    let replies = out
+        .iter()
+        .filter(|a| matches!(a, Action::Send { .. }))
+        .count();
     (events, replies)
 }
 
@@ -224,4 +227,87 @@ fn every_smp_message_carries_ignore_unreadable() {
         let (_, _, flags) = otr_core::otr_wire::message::peek_header(&bytes).unwrap();
         assert!(flags.unwrap().ignore_unreadable());
     }
+}
+
+/// Alice sends Bob one message carrying `tlvs`; returns everything Bob did.
+fn alice_sends_tlvs(p: &mut Pair, tlvs: Vec<(u16, Vec<u8>)>) -> Vec<Action> {
+    p.to_bob.clear();
+    let mut options = SendOptions::default();
+    options.tlvs = tlvs;
+    let actions = p.alice.session.send_message_with(b"", &options).unwrap();
+    p.absorb(Side::Alice, actions);
+    let m = p.to_bob.pop_back().unwrap();
+    p.bob.session.handle_input(&m)
+}
+
+fn smp_events(actions: &[Action]) -> Vec<SmpProgress> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Event {
+                event: Event::Smp(s),
+                ..
+            } => Some(s.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn ignored_counts(actions: &[Action]) -> Vec<usize> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Event {
+                event: Event::SmpTlvsIgnored { count },
+                ..
+            } => Some(*count),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn fifty_smp1_tlvs_in_one_message_act_once_and_the_rest_are_reported_once() {
+    let mut p = private_pair();
+    let smp1 = smp_body(6, &genuine_smp1());
+    let out = alice_sends_tlvs(&mut p, vec![(2, smp1); 50]);
+    assert_eq!(
+        smp_events(&out),
+        vec![SmpProgress::AskForSecret { question: None }],
+        "one SMP step per message"
+    );
+    assert_eq!(ignored_counts(&out), vec![49]);
+    assert_eq!(bob_smp_state(&p), "EXPECT1");
+    assert!(p.bob.session.best_instance().smp_awaiting_answer);
+}
+
+#[test]
+fn fifty_bad_smp1_tlvs_in_one_message_give_one_abort_not_fifty() {
+    let mut p = private_pair();
+    let mut mpis = genuine_smp1();
+    mpis[1][5] ^= 1; // c2 modified: the proof fails
+    let bad = smp_body(6, &mpis);
+    let out = alice_sends_tlvs(&mut p, vec![(2, bad); 50]);
+    assert_eq!(smp_events(&out), vec![SmpProgress::Cheated]);
+    let replies = out
+        .iter()
+        .filter(|a| matches!(a, Action::Send { .. }))
+        .count();
+    assert_eq!(replies, 1, "one abort (TLV 6) goes back, not fifty");
+    assert_eq!(ignored_counts(&out), vec![49]);
+}
+
+#[test]
+fn an_smp_tlv_after_other_tlvs_is_still_the_one_acted_on() {
+    let mut p = private_pair();
+    let smp1 = smp_body(6, &genuine_smp1());
+    let out = alice_sends_tlvs(
+        &mut p,
+        vec![(0, vec![1, 2, 3]), (2, smp1), (0xffff, vec![])],
+    );
+    assert_eq!(
+        smp_events(&out),
+        vec![SmpProgress::AskForSecret { question: None }]
+    );
+    assert!(ignored_counts(&out).is_empty(), "no SMP TLV was ignored");
 }

@@ -1,5 +1,5 @@
 //! `docs/HOSTILE-TESTS.md` stays true: it has one row for each of the 40
-//! hostile cases, in order, and every test it names exists, as a function, in
+//! hostile cases and each robustness row (R1…), in order, and every test it names exists, as a function, in
 //! the file it names — so a renamed or deleted test breaks the build's tests,
 //! not the table's promise.
 
@@ -12,8 +12,11 @@
 
 use std::path::{Path, PathBuf};
 
-/// The number of cases in `../shared/HOSTILE.md`.
+/// The number of hostile-input cases (the numbered rows).
 const CASES: usize = 40;
+
+/// The robustness rows (R1, R2, …): floods, files and keys.
+const ROBUSTNESS_ROWS: usize = 7;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -44,17 +47,26 @@ fn quoted(cell: &str) -> Vec<&str> {
 fn every_hostile_case_has_a_row_and_every_named_test_exists() {
     let table = std::fs::read_to_string(workspace().join("docs/HOSTILE-TESTS.md")).unwrap();
     let mut numbers = Vec::new();
+    let mut robustness = Vec::new();
     let mut checked = 0;
     for line in table.lines() {
         let cells: Vec<&str> = line.split(" | ").collect();
-        let Some(number) = cells
-            .first()
-            .and_then(|c| c.strip_prefix("| "))
-            .and_then(|n| n.trim().parse::<usize>().ok())
-        else {
+        let Some(label) = cells.first().and_then(|c| c.strip_prefix("| ")) else {
             continue;
         };
-        numbers.push(number);
+        let label = label.trim();
+        let number = if let Some(r) = label.strip_prefix('R') {
+            // The robustness rows R1, R2, … (floods, files, keys).
+            let Ok(n) = r.parse::<usize>() else { continue };
+            robustness.push(n);
+            n
+        } else {
+            let Ok(n) = label.parse::<usize>() else {
+                continue;
+            };
+            numbers.push(n);
+            n
+        };
         let tests = cells.last().unwrap().trim_end_matches(" |");
         let mut file: Option<(String, String)> = None;
         for token in quoted(tests) {
@@ -85,6 +97,11 @@ fn every_hostile_case_has_a_row_and_every_named_test_exists() {
         numbers,
         (1..=CASES).collect::<Vec<_>>(),
         "one row per case, in order"
+    );
+    assert_eq!(
+        robustness,
+        (1..=ROBUSTNESS_ROWS).collect::<Vec<_>>(),
+        "robustness rows R1.. in order"
     );
     assert!(checked >= 2 * CASES, "only {checked} test names found");
 }

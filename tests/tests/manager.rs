@@ -9,7 +9,7 @@ use otr_core::identity::{DsaComponents, DsaSigningKey};
 use otr_core::otr_wire::{InstanceTag, ProtocolVersion};
 use otr_core::{
     Action, Event, Manager, ManagerAction, ManagerConfig, ManagerError, ManualClock, MessageState,
-    Policy, SendOptions, SessionError, Timestamp,
+    Policy, SendOptions, SessionError, Timestamp, Trust,
 };
 use otr_tests::keys::test_keys;
 use rand_chacha::ChaCha20Rng;
@@ -97,7 +97,7 @@ impl Net {
                 for item in self.get(&name).drain_actions() {
                     let ManagerAction { buddy, action, .. } = item;
                     match action {
-                        Action::Send(wire) => {
+                        Action::Send { message: wire, .. } => {
                             self.get(&buddy).handle_input(&name, &wire).unwrap();
                             moved = true;
                         }
@@ -203,7 +203,7 @@ fn close_session_and_close_all() {
     assert!(net.saw(BOB, ALICE, |e| matches!(e, Event::ConversationEndedByPeer)));
     // The closed session's fingerprints are kept.
     let bob_fp = net.get(BOB).our_fingerprint();
-    assert!(net.get(ALICE).known_fingerprints(BOB).contains_key(&bob_fp));
+    assert!(net.get(ALICE).known_fingerprints(BOB).contains(&bob_fp));
 
     // A private conversation can start again.
     net.establish(ALICE, BOB);
@@ -250,7 +250,7 @@ fn the_queue_keeps_the_order_of_calls_and_fragments() {
     let fragments: Vec<Vec<u8>> = items[3..]
         .iter()
         .map(|i| match &i.action {
-            Action::Send(m) => m.clone(),
+            Action::Send { message: m, .. } => m.clone(),
             other => panic!("{other:?}"),
         })
         .collect();
@@ -261,7 +261,7 @@ fn the_queue_keeps_the_order_of_calls_and_fragments() {
     }
     // Delivered in the same order.
     for item in items {
-        if let Action::Send(wire) = item.action {
+        if let Action::Send { message: wire, .. } = item.action {
             net.get(&item.buddy).handle_input(ALICE, &wire).unwrap();
         }
     }
@@ -289,7 +289,7 @@ fn a_full_queue_refuses_until_drained() {
 }
 
 #[test]
-fn the_buddy_bound_evicts_idle_plaintext_sessions_only() {
+fn the_buddy_bound_evicts_the_session_that_least_needs_its_place() {
     let mut net = Net::new(&[ALICE, BOB, CAROL]);
     let mut config = ManagerConfig::new(ALICE, "xmpp");
     config.max_buddies = 2;
@@ -307,7 +307,10 @@ fn the_buddy_bound_evicts_idle_plaintext_sessions_only() {
     // x is the least recently used: it goes, its trust stays.
     alice.handle_input("z", b"hello").unwrap();
     assert_eq!(alice.buddies().collect::<Vec<_>>(), ["y", "z"]);
-    assert_eq!(alice.known_fingerprints("x").get(&fp).unwrap(), "verified");
+    assert_eq!(
+        alice.known_fingerprints("x").get(&fp).unwrap(),
+        &Trust::Verified
+    );
     // Coming back restores it.
     alice.handle_input("x", b"back").unwrap();
     assert_eq!(alice.buddies().collect::<Vec<_>>(), ["x", "z"]);
@@ -318,23 +321,37 @@ fn the_buddy_bound_evicts_idle_plaintext_sessions_only() {
             .known_fingerprints()
             .get(&fp)
             .unwrap(),
-        "verified"
+        &Trust::Verified
     );
     alice.drain_actions();
 
-    // Two private sessions fill the bound: nothing can be evicted.
+    // Two private sessions fill the bound. Once both are idle, a stranger's
+    // message is still taken: the least recently used one makes room, and
+    // the host hears of it.
     net.establish(ALICE, BOB);
     net.establish(ALICE, CAROL);
+    net.clock.advance(Duration::from_secs(11 * 60));
     let alice = net.get(ALICE);
     assert_eq!(alice.buddies().collect::<Vec<_>>(), [BOB, CAROL]);
-    let err = alice.handle_input("mallory", b"hi").unwrap_err();
-    assert_eq!(err, ManagerError::TooManyBuddies { limit: 2 });
-    assert!(err.to_string().contains("max_buddies"));
-    assert_eq!(alice.session_count(), 2);
-    assert_eq!(alice.message_state(BOB), MessageState::Encrypted);
-    // Once one is closed, there is room again.
-    alice.close_session(CAROL);
+    alice.drain_actions();
     alice.handle_input("mallory", b"hi").unwrap();
+    assert_eq!(alice.session_count(), 2);
+    assert_eq!(alice.buddies().collect::<Vec<_>>(), [CAROL, "mallory"]);
+    let told: Vec<_> = alice
+        .drain_actions()
+        .into_iter()
+        .map(|a| (a.buddy, a.action))
+        .collect();
+    assert!(told.contains(&(
+        BOB.to_owned(),
+        Action::Event {
+            instance: None,
+            event: Event::SessionEvicted
+        }
+    )));
+    assert!(told.iter().any(|(b, a)| b == "mallory"
+        && matches!(a, Action::Deliver { message, .. } if message.text == b"hi")));
+    assert_eq!(alice.message_state(CAROL), MessageState::Encrypted);
 }
 
 #[test]
@@ -386,36 +403,41 @@ fn libotr_fingerprints_file_round_trips() {
     assert_eq!(alice.session_count(), 0);
     let known = alice.known_fingerprints(BOB);
     assert_eq!(known.len(), 1);
-    assert_eq!(known.values().next().unwrap(), "verified");
-    assert_eq!(alice.fingerprints_file().unwrap().as_bytes(), ALICE_FPR);
+    assert_eq!(known.values().next().unwrap(), &Trust::Verified);
+    assert_eq!(alice.merge_fingerprints_into(b"").unwrap(), ALICE_FPR);
+    // Saving into the shared file keeps the other accounts' lines.
+    assert_eq!(alice.merge_fingerprints_into(&file).unwrap(), file);
 
     // The session, once created, knows it; the file is unchanged.
     alice.handle_input(BOB, b"hi").unwrap();
     assert_eq!(alice.session(BOB).unwrap().known_fingerprints(), &known);
-    assert_eq!(alice.fingerprints_file().unwrap().as_bytes(), ALICE_FPR);
+    assert_eq!(alice.merge_fingerprints_into(b"").unwrap(), ALICE_FPR);
 
     // A new key seen in an AKE is written with no trust.
     let mut net = Net::new(&[ALICE, BOB]);
     net.establish(ALICE, BOB);
-    let file = net.get(ALICE).fingerprints_file().unwrap();
+    let file = net.get(ALICE).merge_fingerprints_into(b"").unwrap();
     let bob_hex = net.get(BOB).our_fingerprint().to_hex();
-    assert_eq!(file, format!("{BOB}\t{ALICE}\txmpp\t{bob_hex}\t\n"));
+    assert_eq!(
+        file,
+        format!("{BOB}\t{ALICE}\txmpp\t{bob_hex}\t\n").into_bytes()
+    );
     // Trust set and reloaded into a fresh manager shows in the session.
     let bob_fp = net.get(BOB).our_fingerprint();
     net.get(ALICE).set_trust(BOB, bob_fp, "verified");
-    let file = net.get(ALICE).fingerprints_file().unwrap();
-    assert!(file.ends_with("\tverified\n"));
+    let file = net.get(ALICE).merge_fingerprints_into(b"").unwrap();
+    assert!(file.ends_with(b"\tverified\n"));
     let mut net = Net::new(&[ALICE, BOB]);
-    assert_eq!(net.get(ALICE).load_fingerprints(file.as_bytes()), 1);
+    assert_eq!(net.get(ALICE).load_fingerprints(&file), 1);
     net.establish(ALICE, BOB);
     let best = net.get(ALICE).session(BOB).unwrap().best_instance();
-    assert_eq!(best.trust.as_deref(), Some("verified"));
+    assert_eq!(best.trust, Some(Trust::Verified));
     assert!(!net.saw(ALICE, BOB, |e| matches!(e, Event::NewFingerprint(_))));
 
     // A buddy id the file cannot hold is an error, not a broken file.
     net.get(ALICE).set_trust("bad\tname", bob_fp, "");
     assert!(matches!(
-        net.get(ALICE).fingerprints_file(),
+        net.get(ALICE).merge_fingerprints_into(b""),
         Err(ManagerError::Fingerprints(_))
     ));
 }
@@ -459,7 +481,7 @@ fn request_session_offers_the_version_asked_for() {
         .unwrap();
     let query = net.get(ALICE).drain_actions();
     match &query[0].action {
-        Action::Send(q) => assert!(q.starts_with(b"?OTRv2?"), "{q:?}"),
+        Action::Send { message: q, .. } => assert!(q.starts_with(b"?OTRv2?"), "{q:?}"),
         other => panic!("{other:?}"),
     }
     // The policy is restored: only this query was limited.
@@ -468,7 +490,7 @@ fn request_session_offers_the_version_asked_for() {
         Policy::DEFAULT
     );
     for item in query {
-        if let Action::Send(wire) = item.action {
+        if let Action::Send { message: wire, .. } = item.action {
             net.get(BOB).handle_input(ALICE, &wire).unwrap();
         }
     }
@@ -533,7 +555,7 @@ fn extra_key_heartbeat_and_session_calls_go_through_the_queue() {
 
 #[test]
 fn smp_goes_through_with_session_and_its_trust_reaches_the_file() {
-    use otr_core::event::SmpProgress;
+    use otr_core::SmpProgress;
 
     let mut net = Net::new(&[ALICE, BOB]);
     net.establish(ALICE, BOB);
@@ -556,6 +578,9 @@ fn smp_goes_through_with_session_and_its_trust_reaches_the_file() {
         )));
     }
     let bob_hex = net.get(BOB).our_fingerprint().to_hex();
-    let file = net.get(ALICE).fingerprints_file().unwrap();
-    assert_eq!(file, format!("{BOB}\t{ALICE}\txmpp\t{bob_hex}\tsmp\n"));
+    let file = net.get(ALICE).merge_fingerprints_into(b"").unwrap();
+    assert_eq!(
+        file,
+        format!("{BOB}\t{ALICE}\txmpp\t{bob_hex}\tsmp\n").into_bytes()
+    );
 }

@@ -114,14 +114,14 @@ fn resource_bounds() {
         let out = p.bob.session.handle_input(
             &q.iter()
                 .find_map(|a| match a {
-                    Action::Send(m) => Some(m.clone()),
+                    Action::Send { message: m, .. } => Some(m.clone()),
                     _ => None,
                 })
                 .unwrap(),
         );
         out.into_iter()
             .find_map(|a| match a {
-                Action::Send(m) => Some(m),
+                Action::Send { message: m, .. } => Some(m),
                 _ => None,
             })
             .unwrap()

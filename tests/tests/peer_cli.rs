@@ -628,3 +628,71 @@ fn payloads_are_escaped_as_the_protocol_says() {
     let out = a.cmd("send tab\\there\\nnewline ").unwrap();
     assert_eq!(out, vec!["SEND tab\\there\\nnewline\\x20".to_owned()]);
 }
+
+// ---------------------------------------------------------------------------
+// files: private to their owner, replaced atomically
+
+#[cfg(unix)]
+#[test]
+fn key_instag_and_fingerprint_files_are_written_0600_and_atomically() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("peer-cli-file-modes");
+    let key = dir.0.join("alice.key");
+    let instag = dir.0.join("alice.instag");
+    let fingerprints = dir.0.join("alice.fpr");
+    let path = |p: &Path| p.display().to_string();
+    let files = [
+        "--key".to_owned(),
+        path(&key),
+        "--instag".to_owned(),
+        path(&instag),
+        "--fingerprints".to_owned(),
+        path(&fingerprints),
+    ];
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    // The test process runs with the usual umask (022 on CI), under which a
+    // plain write would give 0644.
+    let (mut a, _b) = private_pair(&files, &[]);
+    assert!(a.cmd("trust verified").unwrap().is_empty());
+    for file in [&key, &instag, &fingerprints] {
+        let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", file.display());
+    }
+    let mut names: Vec<String> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["alice.fpr", "alice.instag", "alice.key"],
+        "no temporary file left"
+    );
+}
+
+#[test]
+fn a_shared_fingerprints_file_keeps_every_other_line_byte_for_byte() {
+    let dir = temp_dir("peer-cli-shared-fpr");
+    let fingerprints = dir.0.join("shared.fpr");
+    let foreign: &[u8] = b"# another program's comment\n\
+        carol@example.org\tother@example.org\txmpp\t02c89e292efe03980a4afb0be688174e91a0645a\tverified\n\
+        ren\xe9\talice@example.org\tirc\t02C89E292EFE03980A4AFB0BE688174E91A0645A\tverified\r\n\
+        dave@example.org\talice@example.org\txmpp\t1111111111111111111111111111111111111111\tsmp\n";
+    std::fs::write(&fingerprints, foreign).unwrap();
+    let path = fingerprints.display().to_string();
+    let (mut a, _b) = private_pair(&["--fingerprints", &path], &[]);
+    assert!(a.cmd("trust verified").unwrap().is_empty());
+    let after = std::fs::read(&fingerprints).unwrap();
+    assert!(
+        after.starts_with(foreign),
+        "{}",
+        String::from_utf8_lossy(&after)
+    );
+    let added = String::from_utf8(after[foreign.len()..].to_vec()).unwrap();
+    assert!(
+        added.starts_with("bob@example.org\talice@example.org\txmpp\t")
+            && added.ends_with("\tverified\n"),
+        "{added:?}"
+    );
+    assert_eq!(added.lines().count(), 1);
+}

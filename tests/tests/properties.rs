@@ -25,7 +25,7 @@
 
 use std::collections::HashSet;
 
-use otr_core::{AuthStateName, MessageState, SessionConfig};
+use otr_core::{AuthState, MessageState, SessionConfig};
 use otr_tests::keys::test_keys;
 use otr_tests::pair::{Pair, Side};
 use proptest::prelude::*;
@@ -146,7 +146,7 @@ fn drive_with_faults(p: &mut Pair, faults: &mut impl Iterator<Item = Fault>) {
 
 fn both_private(p: &Pair) -> bool {
     let settled = |s: otr_core::InstanceState| {
-        s.message_state == MessageState::Encrypted && s.auth_state == AuthStateName::None
+        s.message_state == MessageState::Encrypted && s.auth_state == AuthState::None
     };
     settled(p.alice.session.best_instance()) && settled(p.bob.session.best_instance())
 }

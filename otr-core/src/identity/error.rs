@@ -34,6 +34,27 @@ pub enum IdentityError {
     /// `g` is not in `[2, p − 2]`.
     #[error("the DSA generator g is not in [2, p − 2]: the key is corrupt")]
     GeneratorOutOfRange,
+    /// `p` is not prime.
+    #[error(
+        "the DSA modulus p is not prime, so the key's discrete logarithms may be easy to \
+         compute: the key is broken; generate a new one"
+    )]
+    CompositePrime,
+    /// `q` is not prime.
+    #[error(
+        "the DSA subgroup order q is not prime, so others may be able to forge this key's \
+         signatures: the key is broken; generate a new one"
+    )]
+    CompositeSubgroupOrder,
+    /// `q` does not divide `p − 1`.
+    #[error("the DSA subgroup order q does not divide p − 1: the key is corrupt")]
+    SubgroupOrderNotDividing,
+    /// `y^q mod p` is not 1: `y` is not in the subgroup `g` generates.
+    #[error(
+        "the DSA public value y is not in the subgroup of order q (y^q mod p is not 1): \
+         the key is corrupt or malicious"
+    )]
+    PublicValueOrder,
     /// `g^q mod p` is not 1: `g` does not generate the subgroup of order `q`.
     #[error("g^q mod p is not 1, so g does not generate the order-q subgroup: the key is corrupt")]
     GeneratorOrder,

@@ -36,12 +36,82 @@ use super::signing_key::DsaSigningKey;
 /// One account's key in a libotr private-key file.
 #[derive(Debug, PartialEq, Eq)]
 pub struct PrivateKeyEntry {
-    /// The account name (e.g. `alice@example.org`).
-    pub account: String,
+    /// The account name (e.g. `alice@example.org`; bytes, as in libotr).
+    pub account: Vec<u8>,
     /// The protocol (e.g. `xmpp`, `prpl-jabber`).
-    pub protocol: String,
+    pub protocol: Vec<u8>,
     /// The account's DSA key.
     pub key: DsaSigningKey,
+}
+
+/// The key libotr uses for `account` on `protocol`: the last entry for it
+/// (libotr reads every entry and finds the one read last).
+#[must_use]
+pub fn find_privkey<'a>(
+    entries: &'a [PrivateKeyEntry],
+    account: &[u8],
+    protocol: &[u8],
+) -> Option<&'a PrivateKeyEntry> {
+    entries
+        .iter()
+        .rev()
+        .find(|e| e.account == account && e.protocol == protocol)
+}
+
+/// Rewrites a (possibly shared) private-key file so that `entry`'s account
+/// has `entry`'s key, changing nothing else: every other account's entry,
+/// and everything between entries, is kept byte for byte; the account's old
+/// entries are removed and the new one is written (in libotr's format) just
+/// before the file's closing parenthesis. An empty `existing` (no file yet)
+/// gives the file libotr writes.
+///
+/// # Errors
+/// A [`PrivkeyFileError`] when `existing` is not a private-key file libotr
+/// could read (nothing can be merged into it safely), or when `entry`'s
+/// names hold a NUL.
+pub fn merge_privkey(
+    existing: &[u8],
+    entry: &PrivateKeyEntry,
+) -> Result<Zeroizing<Vec<u8>>, PrivkeyFileError> {
+    let fresh = serialize_privkeys(core::slice::from_ref(entry))?;
+    if existing.iter().all(|b| b.is_ascii_whitespace()) {
+        return Ok(fresh);
+    }
+    let root = sexp::parse(existing)?;
+    let items = root.as_list().unwrap_or_default();
+    if items.first().and_then(SexpNode::as_atom) != Some(&b"privkeys"[..]) {
+        return Err(PrivkeyFileError::NotPrivkeys);
+    }
+    // Our old entries, as byte ranges (each with the white space after it).
+    let mut removed = Vec::new();
+    for (i, account) in items.iter().enumerate().skip(1) {
+        let parsed = parse_account(i, account)?;
+        if parsed.account == entry.account && parsed.protocol == entry.protocol {
+            let after = existing.get(account.end()..).map_or(0, |rest| {
+                rest.iter().take_while(|b| b.is_ascii_whitespace()).count()
+            });
+            removed.push(account.position()..account.end() + after);
+        }
+    }
+    // The new block: libotr's `(account …)` text, from the fresh file.
+    let block = fresh
+        .strip_prefix(b"(privkeys\n")
+        .and_then(|rest| rest.strip_suffix(b")\n"))
+        .unwrap_or_default();
+    let close = root.end().saturating_sub(1);
+    let mut out = Zeroizing::new(Vec::with_capacity(existing.len() + block.len()));
+    let mut at = 0;
+    for range in removed {
+        out.extend_from_slice(existing.get(at..range.start).unwrap_or_default());
+        at = range.end;
+    }
+    out.extend_from_slice(existing.get(at..close).unwrap_or_default());
+    if out.last().is_some_and(|&b| b != b'\n') {
+        out.push(b'\n');
+    }
+    out.extend_from_slice(block);
+    out.extend_from_slice(existing.get(close..).unwrap_or_default());
+    Ok(out)
 }
 
 /// Reads a libotr private-key file. Entries come back in file order; libotr
@@ -74,6 +144,7 @@ fn parse_account(entry: usize, account: &SexpNode) -> Result<PrivateKeyEntry, Pr
     }
     let name = text_field(entry, account, "name")?;
     let protocol = text_field(entry, account, "protocol")?;
+    let shown = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
     let private_key = account
         .find_token(b"private-key")
         .ok_or(PrivkeyFileError::MissingField {
@@ -87,16 +158,16 @@ fn parse_account(entry: usize, account: &SexpNode) -> Result<PrivateKeyEntry, Pr
         .filter(|algorithm| algorithm.nth_atom(0) == Some(&b"dsa"[..]))
     else {
         return Err(PrivkeyFileError::NotDsa {
-            account: name,
-            protocol,
+            account: shown(&name),
+            protocol: shown(&protocol),
         });
     };
     let parameter = |parameter: &'static str| {
         dsa.find_token(parameter.as_bytes())
             .and_then(|list| list.nth_atom(1))
             .ok_or_else(|| PrivkeyFileError::MissingKeyParameter {
-                account: name.clone(),
-                protocol: protocol.clone(),
+                account: shown(&name),
+                protocol: shown(&protocol),
                 parameter,
             })
     };
@@ -108,8 +179,8 @@ fn parse_account(entry: usize, account: &SexpNode) -> Result<PrivateKeyEntry, Pr
         parameter("x")?,
     );
     let bad_key = |source: IdentityError| PrivkeyFileError::BadKey {
-        account: name.clone(),
-        protocol: protocol.clone(),
+        account: shown(&name),
+        protocol: shown(&protocol),
         source,
     };
     let key = DsaSigningKey::from_components(p, q, g, x).map_err(bad_key)?;
@@ -124,11 +195,12 @@ fn parse_account(entry: usize, account: &SexpNode) -> Result<PrivateKeyEntry, Pr
 }
 
 /// The text of `(field "…")` inside an account.
+/// A name or protocol as libotr keeps it: a C string, so cut at a NUL.
 fn text_field(
     entry: usize,
     account: &SexpNode,
     field: &'static str,
-) -> Result<String, PrivkeyFileError> {
+) -> Result<Vec<u8>, PrivkeyFileError> {
     let list = account
         .find_token(field.as_bytes())
         .ok_or(PrivkeyFileError::MissingField {
@@ -141,15 +213,8 @@ fn text_field(
         position: list.position(),
         field,
     })?;
-    let bad_text = PrivkeyFileError::BadText {
-        entry,
-        position: list.position(),
-        field,
-    };
-    if value.contains(&0) {
-        return Err(bad_text);
-    }
-    String::from_utf8(value.to_vec()).map_err(|_| bad_text)
+    let end = value.iter().position(|&b| b == 0).unwrap_or(value.len());
+    Ok(value.get(..end).unwrap_or_default().to_vec())
 }
 
 /// Writes a private-key file exactly as libotr 4.1.1 does, entries in the
@@ -164,21 +229,21 @@ pub fn serialize_privkeys(
     let mut blocks = Vec::with_capacity(entries.len());
     for entry in entries {
         for (field, value) in [("name", &entry.account), ("protocol", &entry.protocol)] {
-            if value.contains('\0') {
+            if value.contains(&0) {
                 return Err(PrivkeyFileError::NulInText {
                     field,
-                    value: value.clone(),
+                    value: String::from_utf8_lossy(value).into_owned(),
                 });
             }
         }
         blocks.push([
             SexpNode::list(vec![
                 SexpNode::atom(b"name"),
-                SexpNode::atom(entry.account.as_bytes()),
+                SexpNode::atom(&entry.account),
             ]),
             SexpNode::list(vec![
                 SexpNode::atom(b"protocol"),
-                SexpNode::atom(entry.protocol.as_bytes()),
+                SexpNode::atom(&entry.protocol),
             ]),
             private_key_node(&entry.key),
         ]);
@@ -259,8 +324,8 @@ mod tests {
         for (file, who) in [(ALICE_KEY, "alice"), (BOB_KEY, "bob")] {
             let entries = parse_privkeys(file).unwrap();
             assert_eq!(entries.len(), 1);
-            assert_eq!(entries[0].account, format!("{who}@example.org"));
-            assert_eq!(entries[0].protocol, "xmpp");
+            assert_eq!(entries[0].account, format!("{who}@example.org").as_bytes());
+            assert_eq!(entries[0].protocol, b"xmpp");
             assert_eq!(
                 entries[0].key.fingerprint().to_human(),
                 human_fingerprint(who)
@@ -281,8 +346,8 @@ mod tests {
         both.extend_from_slice(account_block(BOB_KEY));
         both.extend_from_slice(b")\n");
         let entries = parse_privkeys(&both).unwrap();
-        let accounts: Vec<&str> = entries.iter().map(|e| e.account.as_str()).collect();
-        assert_eq!(accounts, ["alice@example.org", "bob@example.org"]);
+        let accounts: Vec<&[u8]> = entries.iter().map(|e| e.account.as_slice()).collect();
+        assert_eq!(accounts, [&b"alice@example.org"[..], b"bob@example.org"]);
         assert_eq!(&*serialize_privkeys(&entries).unwrap(), &both[..]);
         assert!(parse_privkeys(b"(privkeys\n)\n").unwrap().is_empty());
         assert_eq!(&*serialize_privkeys(&[]).unwrap(), b"(privkeys\n)\n");
@@ -397,7 +462,7 @@ mod tests {
             .unwrap()
             .replace("(name \"alice", "(name [text/plain]\"alice");
         let entries = parse_privkeys(text.as_bytes()).unwrap();
-        assert_eq!(entries[0].account, "text/plain");
+        assert_eq!(entries[0].account, b"text/plain");
     }
 
     fn alice_text() -> String {
@@ -441,22 +506,6 @@ mod tests {
             (
                 b"(privkeys (account (name (a)) (protocol x)))".to_vec(),
                 PrivkeyFileError::MissingField {
-                    entry: 1,
-                    position: 19,
-                    field: "name",
-                },
-            ),
-            (
-                b"(privkeys (account (name #FF#) (protocol x)))".to_vec(),
-                PrivkeyFileError::BadText {
-                    entry: 1,
-                    position: 19,
-                    field: "name",
-                },
-            ),
-            (
-                b"(privkeys (account (name \"a\\x00b\") (protocol x)))".to_vec(),
-                PrivkeyFileError::BadText {
                     entry: 1,
                     position: 19,
                     field: "name",
@@ -637,5 +686,80 @@ mod tests {
             serialize_privkeys(&[entry]),
             Err(PrivkeyFileError::NulInText { field: "name", .. })
         ));
+    }
+
+    /// `ALICE_KEY`'s account block renamed, and with another key's x.
+    fn renamed_block(name: &str, protocol: &str) -> Vec<u8> {
+        let text = String::from_utf8(account_block(ALICE_KEY).to_vec()).unwrap();
+        text.replace(
+            "(name \"alice@example.org\")",
+            &format!("(name \"{name}\")"),
+        )
+        .replace("(protocol xmpp)", &format!("(protocol {protocol})"))
+        .into_bytes()
+    }
+
+    #[test]
+    fn names_are_bytes_cut_at_nul_as_libotrs_c_strings() {
+        let text = alice_text().replace("(name \"alice@example.org\")", "(name #FFE9#)");
+        let entries = parse_privkeys(text.as_bytes()).unwrap();
+        assert_eq!(entries[0].account, b"\xff\xe9");
+        let text = alice_text().replace("(name \"alice@example.org\")", "(name \"a\\x00b\")");
+        let entries = parse_privkeys(text.as_bytes()).unwrap();
+        assert_eq!(entries[0].account, b"a");
+    }
+
+    #[test]
+    fn the_last_entry_of_an_account_is_the_one_libotr_uses() {
+        let mut file = b"(privkeys\n".to_vec();
+        file.extend_from_slice(account_block(BOB_KEY));
+        file.extend_from_slice(&renamed_block("bob@example.org", "xmpp"));
+        file.extend_from_slice(b")\n");
+        let entries = parse_privkeys(&file).unwrap();
+        assert_eq!(entries.len(), 2);
+        let found = find_privkey(&entries, b"bob@example.org", b"xmpp").unwrap();
+        assert_eq!(
+            found.key.fingerprint().to_human(),
+            human_fingerprint("alice")
+        );
+        assert!(find_privkey(&entries, b"bob@example.org", b"irc").is_none());
+    }
+
+    #[test]
+    fn a_rewrite_replaces_only_our_account_and_keeps_the_rest_byte_for_byte() {
+        // Another account in a hand-edited layout, ours twice, a comment-free
+        // extra space before the end.
+        let mut file = b"(privkeys  (account (name other) (protocol irc) ".to_vec();
+        let other_key = String::from_utf8(account_block(BOB_KEY).to_vec()).unwrap();
+        let other_key =
+            &other_key[other_key.find("(private-key").unwrap()..other_key.rfind(')').unwrap()];
+        file.extend_from_slice(other_key.as_bytes());
+        file.extend_from_slice(b")\n");
+        file.extend_from_slice(&renamed_block("me", "xmpp"));
+        file.extend_from_slice(&renamed_block("me", "xmpp"));
+        file.extend_from_slice(b"   )\n");
+        let before = parse_privkeys(&file).unwrap();
+        assert_eq!(before.len(), 3);
+        let new = PrivateKeyEntry {
+            account: b"me".to_vec(),
+            protocol: b"xmpp".to_vec(),
+            key: parse_privkeys(BOB_KEY).unwrap().remove(0).key,
+        };
+        let merged = merge_privkey(&file, &new).unwrap();
+        let after = parse_privkeys(&merged).unwrap();
+        assert_eq!(after.len(), 2);
+        assert_eq!(after[0], before[0], "the other account is kept");
+        assert_eq!(after[1], new);
+        // The other account's text is still there byte for byte.
+        let other_text = &file[..file.iter().position(|&b| b == b'\n').unwrap() + 1];
+        assert!(merged.starts_with(other_text));
+        // Merging into no file gives libotr's file.
+        assert_eq!(
+            &*merge_privkey(b"", &new).unwrap(),
+            &*serialize_privkeys(core::slice::from_ref(&new)).unwrap()
+        );
+        // A file libotr could not read is refused, not overwritten.
+        assert!(merge_privkey(b"(not-privkeys)", &new).is_err());
+        assert!(merge_privkey(b"(privkeys", &new).is_err());
     }
 }

@@ -34,17 +34,6 @@ pub enum PrivkeyFileError {
         /// `"name"`, `"protocol"` or `"private-key"`.
         field: &'static str,
     },
-    /// An account name or protocol is not UTF-8, or holds a NUL byte (which
-    /// libotr would silently cut it at).
-    #[error("byte {position}: the {field} of account entry {entry} is not NUL-free UTF-8 text")]
-    BadText {
-        /// 1-based entry number.
-        entry: usize,
-        /// Byte offset of the value.
-        position: usize,
-        /// `"name"` or `"protocol"`.
-        field: &'static str,
-    },
     /// The private key is not `(private-key (dsa …))`.
     #[error("the private key of {account:?} ({protocol}) is not a (dsa …) key")]
     NotDsa {

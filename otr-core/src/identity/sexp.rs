@@ -58,6 +58,8 @@ pub(crate) enum SexpNode {
     List {
         /// Byte offset of its `(`.
         position: usize,
+        /// Byte offset just after its `)`.
+        end: usize,
         /// Its elements.
         items: Vec<SexpNode>,
     },
@@ -74,13 +76,26 @@ impl SexpNode {
 
     /// A list with no meaningful input position (for writing).
     pub fn list(items: Vec<SexpNode>) -> Self {
-        Self::List { position: 0, items }
+        Self::List {
+            position: 0,
+            end: 0,
+            items,
+        }
     }
 
     /// The byte offset where this element starts in the input.
     pub fn position(&self) -> usize {
         match self {
             Self::Atom { position, .. } | Self::List { position, .. } => *position,
+        }
+    }
+
+    /// The byte offset just after this element in the input (after the `)`
+    /// of a list; an atom's own end is not recorded, so its start).
+    pub fn end(&self) -> usize {
+        match self {
+            Self::List { end, .. } => *end,
+            Self::Atom { position, .. } => *position,
         }
     }
 
@@ -164,7 +179,11 @@ pub(crate) fn parse(input: &[u8]) -> Result<SexpNode, SexpError> {
                 let (position, items) = stack
                     .pop()
                     .ok_or(SexpError::UnbalancedClose { position: pos })?;
-                let list = SexpNode::List { position, items };
+                let list = SexpNode::List {
+                    position,
+                    end: pos + 1,
+                    items,
+                };
                 match stack.last_mut() {
                     Some((_, parent)) => parent.push(list),
                     None => root = Some(list),

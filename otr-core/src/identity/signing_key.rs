@@ -8,7 +8,7 @@ use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::dsa_components::DsaComponents;
-use super::dsa_group::{DsaGroup, QForm};
+use super::dsa_group::{DsaGroup, PrimeTest, QForm};
 use super::dsa_integers::{
     Q_EXPONENT_BITS, Q_LIMBS, strip_leading_zeros, uint_from_be, uint_to_20_bytes,
     uint_to_minimal_be,
@@ -71,21 +71,33 @@ impl DsaSigningKey {
     /// Imports a key from its big-endian `P`, `Q`, `G`, `X` (the C# library's
     /// import), computing `y = g^x mod p`.
     ///
-    /// Checks: `p` exactly 1024 bits, `q` exactly 160 bits (both odd),
-    /// `1 < g < p − 1` and `g^q ≡ 1 (mod p)`, `0 < x < q`.
+    /// Checks: `p` exactly 1024 bits and prime, `q` exactly 160 bits and
+    /// prime, `q | p − 1`, `1 < g < p − 1` and `g^q ≡ 1 (mod p)`, `0 < x < q`
+    /// (primality by Baillie-PSW with `crypto-primes`: about 7 ms per key).
     ///
     /// # Errors
     /// The [`IdentityError`] naming the part that is wrong.
     pub fn from_components(p: &[u8], q: &[u8], g: &[u8], x: &[u8]) -> Result<Self, IdentityError> {
+        let key = Self::from_components_unvalidated(p, q, g, x)?;
+        key.verifying_key.group().validate(PrimeTest::Full)?;
+        Ok(key)
+    }
+
+    /// As [`from_components`](Self::from_components) without the domain
+    /// checks (primality, `q | p − 1`, the order of `g`): only for tests that
+    /// need a weak key.
+    pub(crate) fn from_components_unvalidated(
+        p: &[u8],
+        q: &[u8],
+        g: &[u8],
+        x: &[u8],
+    ) -> Result<Self, IdentityError> {
         let group = DsaGroup::from_bytes(p, q, g)?;
         let x = uint_from_be::<Q_LIMBS>(x).ok_or(IdentityError::PrivateValueOutOfRange)?;
         let x = Zeroizing::new(x);
         let in_range = x.ct_ne(&U192::ZERO) & x.ct_lt(group.q.as_ref());
         if !in_range.to_bool() {
             return Err(IdentityError::PrivateValueOutOfRange);
-        }
-        if !group.generator_has_order_q() {
-            return Err(IdentityError::GeneratorOrder);
         }
         let y = group.g.pow_bounded_exp(&*x, Q_EXPONENT_BITS).retrieve();
         // g has order q and 0 < x < q, so y is in [2, p − 2] unless the key is corrupt.

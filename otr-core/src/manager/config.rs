@@ -1,5 +1,7 @@
 //! The manager's settings: the default session settings and its own limits.
 
+use core::time::Duration;
+
 use crate::config::SessionConfig;
 
 /// Settings for a [`Manager`](super::Manager).
@@ -10,9 +12,17 @@ pub struct ManagerConfig {
     /// [`Manager::set_buddy_config`](super::Manager::set_buddy_config)).
     pub session: SessionConfig,
     /// At most this many sessions live at once. Creating one more evicts the
-    /// least recently used idle plaintext session; if every session is
-    /// private, finished or holds messages, the call is refused.
+    /// session that least needs its place (see the
+    /// [manager's limits](super::Manager#limits)); nothing is ever refused for room.
     pub max_buddies: usize,
+    /// A conversation where the host acted (sent, asked for privacy,
+    /// answered SMP) within this window — or private with a trusted key and
+    /// busy within it — is evicted only after every other session.
+    pub active_window: Duration,
+    /// Evicted or closed buddies whose keys are all untrusted are remembered
+    /// (their fingerprints kept) for at most this many buddies, the oldest
+    /// forgotten first; trusted fingerprints are always kept.
+    pub max_remembered_untrusted: usize,
     /// Calls that queue actions are refused while this many are waiting: the
     /// host must drain the queue. (One call may take the queue past it.)
     pub max_queued_actions: usize,
@@ -40,6 +50,8 @@ impl Default for ManagerConfig {
         Self {
             session: SessionConfig::default(),
             max_buddies: 1000,
+            active_window: Duration::from_secs(10 * 60),
+            max_remembered_untrusted: 10_000,
             max_queued_actions: 10_000,
             account: String::new(),
             protocol: String::new(),

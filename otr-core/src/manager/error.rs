@@ -10,16 +10,6 @@ use crate::identity::LineFileError;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum ManagerError {
-    /// A new session is needed, the limit is reached, and no session can be
-    /// evicted.
-    #[error(
-        "all {limit} sessions are in use and none can be evicted (each is private, \
-         finished, or holds messages): close a session or raise max_buddies"
-    )]
-    TooManyBuddies {
-        /// The configured `max_buddies`.
-        limit: usize,
-    },
     /// The queue holds too many actions.
     #[error(
         "{queued} actions are waiting in the queue: drain it with poll_action or \

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Parser;
-use otr_core::event::SmpProgress;
+use otr_core::SmpProgress;
 use otr_core::identity::DsaSigningKey;
 use otr_core::otr_wire::InstanceTag;
-use otr_core::{Action, Event, MessageState, Session, SessionConfig, Timestamp};
+use otr_core::{Action, Event, MessageState, Session, SessionConfig, Timestamp, Trust};
 use otr_tests::line_escape::{escape, unescape};
 use otr_tests::peer_clock::PeerClock;
 use otr_tests::peer_files::PeerFiles;
@@ -97,7 +97,7 @@ impl Peer {
     fn actions(&mut self, actions: Vec<Action>) {
         for action in actions {
             match action {
-                Action::Send(m) => {
+                Action::Send { message: m, .. } => {
                     let p = self.payload(&m);
                     self.line(&[b"SEND", &p]);
                 }
@@ -143,7 +143,7 @@ impl Peer {
             Event::NewFingerprint(fp) => {
                 let hex = fp.to_hex();
                 self.line(&[b"NEWFPR", hex.as_bytes()]);
-                if let Err(e) = self.files.remember_fingerprint(fp, "") {
+                if let Err(e) = self.files.remember_fingerprint(fp, Trust::Untrusted) {
                     self.err(&e);
                 }
             }
@@ -164,7 +164,7 @@ impl Peer {
                 }
             }
             Event::TrustChanged { fingerprint, trust } => {
-                if let Err(e) = self.files.remember_fingerprint(fingerprint, &trust) {
+                if let Err(e) = self.files.remember_fingerprint(fingerprint, trust) {
                     self.err(&e);
                 }
             }
@@ -219,14 +219,16 @@ impl Peer {
             .fingerprint
             .map_or_else(|| "-".to_owned(), |f| f.to_hex());
         let trust = match &st.trust {
-            Some(t) if !t.is_empty() => String::from_utf8_lossy(&escape(t.as_bytes())).into_owned(),
+            Some(t) if t.is_trusted() => {
+                String::from_utf8_lossy(&escape(t.as_libotr())).into_owned()
+            }
             _ => "-".to_owned(),
         };
         let smp = st.smp_state.unwrap_or("-");
         let auth = match st.auth_state {
-            otr_core::AuthStateName::AwaitingDhKey => "AWAITING_DHKEY",
-            otr_core::AuthStateName::AwaitingRevealSig => "AWAITING_REVEALSIG",
-            otr_core::AuthStateName::AwaitingSig => "AWAITING_SIG",
+            otr_core::AuthState::AwaitingDhKey => "AWAITING_DHKEY",
+            otr_core::AuthState::AwaitingRevealSig => "AWAITING_REVEALSIG",
+            otr_core::AuthState::AwaitingSig => "AWAITING_SIG",
             _ => "NONE",
         };
         let line = format!(
@@ -294,11 +296,11 @@ impl Peer {
             },
             b"symkey" => self.symkey(&arg),
             b"trust" => {
-                let level = String::from_utf8_lossy(&arg).into_owned();
+                let level = Trust::from_libotr(&arg);
                 match self.session.best_instance().fingerprint {
                     Some(fp) => {
-                        self.session.set_trust(fp, &level);
-                        if let Err(e) = self.files.remember_fingerprint(fp, &level) {
+                        self.session.set_trust(fp, level.clone());
+                        if let Err(e) = self.files.remember_fingerprint(fp, level) {
                             self.err(&e);
                         }
                     }
@@ -429,7 +431,7 @@ fn main() {
         Box::new(clock.clone()),
     );
     for (fp, trust) in files.known_fingerprints() {
-        session.set_trust(fp, &trust);
+        session.set_trust(fp, trust);
     }
     let mut peer = Peer {
         session,

@@ -2,9 +2,9 @@
 
 use otr_wire::{Fingerprint, InstanceTag, ProtocolVersion};
 
-use crate::ake::AuthStateName;
-use crate::ake_keys::SecureSessionId;
+use crate::ake::{AuthState, SecureSessionId};
 use crate::context::MessageState;
+use crate::trust::Trust;
 
 /// What the host may show about one instance of a buddy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,10 +24,10 @@ pub struct InstanceState {
     pub first_half_bold: Option<bool>,
     /// The buddy's fingerprint while private.
     pub fingerprint: Option<Fingerprint>,
-    /// Its trust level (empty = untrusted), if known.
-    pub trust: Option<String>,
+    /// Its trust, if the fingerprint is known.
+    pub trust: Option<Trust>,
     /// The AKE state.
-    pub auth_state: AuthStateName,
+    pub auth_state: AuthState,
     /// The SMP state while private (`EXPECT1`..`EXPECT4`).
     pub smp_state: Option<&'static str>,
     /// Whether the buddy's SMP request waits for our answer.
