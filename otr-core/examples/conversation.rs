@@ -16,9 +16,7 @@ use std::time::{Duration, Instant};
 use otr_core::SmpProgress;
 use otr_core::identity::DsaSigningKey;
 use otr_core::otr_wire::InstanceTag;
-use otr_core::{Action, Event, ManualClock, MessageState, Session, SessionConfig};
-use rand_chacha::ChaCha20Rng;
-use rand_core::{Rng, SeedableRng, UnwrapErr};
+use otr_core::{Action, Event, ManualClock, MessageState, OsRandom, Session, SessionConfig};
 
 struct Person {
     name: &'static str,
@@ -34,10 +32,9 @@ struct World {
     wire_bytes: usize,
 }
 
-fn os_seeded() -> ChaCha20Rng {
-    let mut seed = [0u8; 32];
-    UnwrapErr(getrandom::SysRng).fill_bytes(&mut seed);
-    ChaCha20Rng::from_seed(seed)
+/// Randomness from the operating system.
+fn os_random() -> OsRandom {
+    OsRandom::new().unwrap()
 }
 
 impl World {
@@ -172,7 +169,7 @@ fn step(title: &str, world: &mut World, f: impl FnOnce(&mut World)) {
 
 fn main() {
     println!("OTR v3 demo: Alice and Bob, in memory (sans-IO engine, no network).");
-    let mut rng = os_seeded();
+    let mut rng = os_random();
     let t = Instant::now();
     let alice_key = Arc::new(DsaSigningKey::generate(&mut rng).expect("key"));
     let bob_key = Arc::new(DsaSigningKey::generate(&mut rng).expect("key"));
@@ -190,16 +187,16 @@ fn main() {
         config.clone(),
         alice_key,
         InstanceTag::new(0x1000_0001).unwrap(),
-        Box::new(os_seeded()),
-        Box::new(clock.clone()),
+        os_random(),
+        clock.clone(),
     );
     config.account_name = "bob@example.org".to_owned();
     let bob = Session::new(
         config,
         bob_key,
         InstanceTag::new(0x2000_0002).unwrap(),
-        Box::new(os_seeded()),
-        Box::new(clock.clone()),
+        os_random(),
+        clock.clone(),
     );
     let mut w = World {
         alice: Person {

@@ -46,6 +46,14 @@ pub enum Action {
         message: Vec<u8>,
     },
     /// Show this message to the user.
+    ///
+    /// Only messages with something for the user are delivered: text, or a
+    /// TLV of a type the engine does not act on itself (an application's
+    /// own). Protocol traffic inside data messages — SMP steps, heartbeats,
+    /// the buddy ending the conversation, extra-key notices, padding — is
+    /// never delivered; it shows up as [`Event`]s instead (this is libotr's
+    /// "ignore this message"). So `text` is empty only when the message
+    /// carries such application TLVs.
     Deliver {
         /// The buddy instance it came from (`None`: v2 or unknown).
         instance: Option<InstanceTag>,

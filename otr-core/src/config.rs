@@ -35,6 +35,12 @@ pub struct SessionConfig {
     pub account_name: String,
     /// The longest SMP question accepted from the buddy (longer ones abort SMP).
     pub max_smp_question_len: usize,
+    /// Also report the TLVs of data messages that carry nothing for the user
+    /// (SMP steps, heartbeats, disconnects, extra-key notices), as
+    /// [`Event::ProtocolMessage`](crate::Event::ProtocolMessage). Off by
+    /// default: hosts get events for those; tools that show every TLV turn
+    /// it on.
+    pub report_protocol_tlvs: bool,
 }
 
 impl Default for SessionConfig {
@@ -52,6 +58,7 @@ impl Default for SessionConfig {
             max_instances: 16,
             account_name: String::new(),
             max_smp_question_len: 8 * 1024,
+            report_protocol_tlvs: false,
         }
     }
 }

@@ -6,6 +6,7 @@ use core::fmt;
 use otr_wire::{Fingerprint, InstanceTag, ProtocolVersion};
 use zeroize::Zeroizing;
 
+use crate::action::ReceivedTlv;
 use crate::ake::SecureSessionId;
 use crate::trust::Trust;
 
@@ -111,7 +112,8 @@ pub enum Event {
     ReceivedUnreadable(UnreadableReason),
     /// A malformed OTR message arrived.
     ReceivedMalformed,
-    /// A heartbeat (data message with empty text) arrived.
+    /// A heartbeat arrived: a data message with no text and nothing but
+    /// padding (SMP, disconnect and extra-key messages are not heartbeats).
     HeartbeatReceived,
     /// We sent a heartbeat.
     HeartbeatSent,
@@ -147,8 +149,25 @@ pub enum Event {
         /// How many SMP TLVs were ignored.
         count: usize,
     },
-    /// A fingerprint's trust changed (SMP result): persist it (libotr's
-    /// fingerprints file).
+    /// A data message with nothing for the user arrived (protocol traffic:
+    /// SMP, a heartbeat, a disconnect, an extra-key notice); its TLVs in
+    /// order. Reported only with
+    /// [`SessionConfig::report_protocol_tlvs`](crate::SessionConfig::report_protocol_tlvs).
+    ProtocolMessage {
+        /// Every TLV the message carried (none for a bare heartbeat).
+        tlvs: Vec<ReceivedTlv>,
+    },
+    /// A fingerprint's trust changed through SMP: persist it (libotr's
+    /// fingerprints file, e.g. with
+    /// [`Manager::merge_fingerprints_into`](crate::Manager::merge_fingerprints_into)).
+    ///
+    /// As libotr: a successful SMP sets [`Trust::Smp`] (the string `smp`) on
+    /// the side that started it, and on the answering side only when no
+    /// question was asked — whoever answers a question has shown they know
+    /// the answer but learnt nothing about the asker, so their side's trust
+    /// does not change (no event). A failed or cheated SMP clears `smp`
+    /// trust (to [`Trust::Untrusted`]); trust the user gave by hand
+    /// ([`Trust::Verified`] or another string) is never changed by SMP.
     TrustChanged {
         /// The buddy key.
         fingerprint: Fingerprint,
@@ -170,7 +189,8 @@ pub enum SmpProgress {
     },
     /// Our SMP request was answered; the last step is under way.
     InProgress,
-    /// Both users entered the same secret: the buddy's key is authenticated.
+    /// Both users entered the same secret: the buddy's key is authenticated
+    /// (see [`Event::TrustChanged`] for which side's trust changes).
     Succeeded,
     /// The secrets differ.
     Failed,
@@ -246,6 +266,7 @@ impl Event {
             Self::Smp(_) => "SMP",
             Self::SmpTlvsIgnored { .. } => "SMP_TLVS_IGNORED",
             Self::TrustChanged { .. } => "TRUST_CHANGED",
+            Self::ProtocolMessage { .. } => "PROTOCOL_MESSAGE",
         }
     }
 }
@@ -292,11 +313,154 @@ impl fmt::Debug for Event {
                 .debug_struct("SmpTlvsIgnored")
                 .field("count", count)
                 .finish(),
+            Self::ProtocolMessage { tlvs } => f
+                .debug_struct("ProtocolMessage")
+                .field("tlvs", tlvs)
+                .finish(),
             Self::HeldMessagesExpired { count } => f
                 .debug_struct("HeldMessagesExpired")
                 .field("count", count)
                 .finish(),
             other => f.write_str(other.name()),
+        }
+    }
+}
+
+impl fmt::Display for UnreadableReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::UnknownKeys => "it was encrypted with keys we no longer (or never) had",
+            Self::BadMac => "its authentication code did not verify (damaged or forged)",
+            Self::Replay => "it is a copy of a message already received",
+            Self::BadNextKey => "the key it announces for the next message is invalid",
+        })
+    }
+}
+
+impl fmt::Display for SetupFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::BadDhValue => "the buddy sent a key-exchange value out of range",
+            Self::CommitMismatch => "the buddy's revealed key does not match their commitment",
+            Self::BadMac => "an authentication code of the key exchange did not verify",
+            Self::BadIdentity => "the buddy's identity block or public key is unusable",
+            Self::BadSignature => "the buddy's signature did not verify",
+            Self::WeakKey => "the buddy's long-term key is not a sound DSA key and was refused",
+        })
+    }
+}
+
+impl fmt::Display for SmpProgress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::AskForSecret { question: None } => {
+                f.write_str("your buddy wants to authenticate: enter the secret you share")
+            }
+            Self::AskForSecret { question: Some(q) } => write!(
+                f,
+                "your buddy wants to authenticate and asks: {}",
+                String::from_utf8_lossy(q)
+            ),
+            Self::InProgress => f.write_str("authentication in progress"),
+            Self::Succeeded => f.write_str("authentication succeeded: the secrets match"),
+            Self::Failed => f.write_str("authentication failed: the secrets differ"),
+            Self::Aborted => f.write_str("authentication was aborted"),
+            Self::Cheated => f.write_str(
+                "authentication failed: a check of the protocol failed (someone may be cheating)",
+            ),
+            Self::Error => f.write_str("authentication was reset: a message came out of order"),
+        }
+    }
+}
+
+/// What a host would show the user, in plain words. Buddy-supplied text
+/// (error messages, unencrypted text, SMP questions) is included as it came,
+/// lossily decoded: it is untrusted.
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::GoneSecure(info) => write!(
+                f,
+                "private conversation started (OTR v{}, buddy key {}, session id {})",
+                info.version, info.fingerprint, info.ssid
+            ),
+            Self::StillSecure(info) => write!(
+                f,
+                "private conversation refreshed (session id {})",
+                info.ssid
+            ),
+            Self::GoneInsecure => f.write_str("private conversation ended"),
+            Self::ConversationEndedByPeer => f.write_str(
+                "your buddy ended the private conversation: end it too, or start a new one, \
+                 before sending",
+            ),
+            Self::NewFingerprint(fp) => write!(f, "your buddy uses a key never seen before: {fp}"),
+            Self::EncryptionRequired => f.write_str(
+                "the message waits: encryption is required, a private conversation was requested",
+            ),
+            Self::EncryptionError => f.write_str("a message could not be encrypted"),
+            Self::ConnectionEnded => f.write_str(
+                "not sent: your buddy ended the private conversation; end or restart it first",
+            ),
+            Self::SetupError(why) => write!(f, "the private conversation could not start: {why}"),
+            Self::MessageReflected => f.write_str("our own key-exchange message came back to us"),
+            Self::HeldMessagesSent { count } => {
+                write!(f, "{count} waiting message(s) sent privately")
+            }
+            Self::HeldMessagesBlocked { count, fingerprint } => write!(
+                f,
+                "{count} waiting message(s) not sent: the private conversation is with a key \
+                 that is not trusted ({fingerprint}); release or drop them"
+            ),
+            Self::HeldMessagesExpired { count } => {
+                write!(f, "{count} waiting message(s) expired unsent")
+            }
+            Self::ReceivedNotInPrivate => {
+                f.write_str("an encrypted message arrived but no private conversation is active")
+            }
+            Self::ReceivedUnreadable(why) => {
+                write!(f, "an encrypted message was unreadable: {why}")
+            }
+            Self::ReceivedMalformed => f.write_str("a malformed OTR message arrived"),
+            Self::HeartbeatReceived => f.write_str("heartbeat received"),
+            Self::HeartbeatSent => f.write_str("heartbeat sent"),
+            Self::PeerError(text) => write!(
+                f,
+                "your buddy's OTR reported an error: {}",
+                String::from_utf8_lossy(text)
+            ),
+            Self::ReceivedUnencrypted(text) => write!(
+                f,
+                "an unencrypted message arrived: {}",
+                String::from_utf8_lossy(text)
+            ),
+            Self::ReceivedUnrecognized => f.write_str("an OTR message of unknown type arrived"),
+            Self::ReceivedForOtherInstance => {
+                f.write_str("a message for another client of this account arrived")
+            }
+            Self::FragmentLimitExceeded => {
+                f.write_str("a message in pieces grew too large and was dropped")
+            }
+            Self::ExtraSymmetricKey { use_id, .. } => {
+                write!(f, "your buddy uses the extra key (use {use_id})")
+            }
+            Self::SessionEvicted => f.write_str(
+                "the session was dropped to make room for others: start a private conversation \
+                 again",
+            ),
+            Self::Smp(progress) => progress.fmt(f),
+            Self::SmpTlvsIgnored { count } => {
+                write!(
+                    f,
+                    "{count} extra authentication step(s) in one message were ignored"
+                )
+            }
+            Self::TrustChanged { fingerprint, trust } => {
+                write!(f, "trust in key {fingerprint} is now {trust}")
+            }
+            Self::ProtocolMessage { tlvs } => {
+                write!(f, "a protocol message with {} TLV(s) arrived", tlvs.len())
+            }
         }
     }
 }
@@ -316,5 +480,58 @@ impl ExtraKey {
 impl fmt::Debug for ExtraKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ExtraKey(..)")
+    }
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::*;
+
+    #[test]
+    fn every_event_reads_as_words_and_shows_untrusted_text_as_it_came() {
+        let fp = Fingerprint::from_bytes([0xab; 20]);
+        let events = [
+            Event::GoneInsecure,
+            Event::ConversationEndedByPeer,
+            Event::NewFingerprint(fp),
+            Event::SetupError(SetupFailure::BadSignature),
+            Event::ReceivedUnreadable(UnreadableReason::BadMac),
+            Event::HeartbeatReceived,
+            Event::PeerError(b"You are not private".to_vec()),
+            Event::Smp(SmpProgress::AskForSecret {
+                question: Some(b"our cat?".to_vec()),
+            }),
+            Event::Smp(SmpProgress::Succeeded),
+            Event::TrustChanged {
+                fingerprint: fp,
+                trust: Trust::Smp,
+            },
+            Event::HeldMessagesBlocked {
+                count: 2,
+                fingerprint: fp,
+            },
+        ];
+        for e in &events {
+            let text = e.to_string();
+            assert!(text.len() > 10, "{e:?} shows as {text:?}");
+            assert!(!text.contains("Some(") && !text.contains('{'), "{text}");
+        }
+        assert!(events[2].to_string().contains(&fp.to_string()));
+        assert!(events[3].to_string().contains("signature did not verify"));
+        assert!(events[6].to_string().contains("You are not private"));
+        assert!(events[7].to_string().contains("our cat?"));
+        assert!(events[9].to_string().ends_with("is now smp"));
+    }
+
+    #[test]
+    fn the_session_id_has_two_halves() {
+        let ssid = SecureSessionId([0x0a, 0x1b, 0x2c, 0x3d, 0x4e, 0x5f, 0x60, 0x71]);
+        assert_eq!(ssid.first_half(), [0x0a, 0x1b, 0x2c, 0x3d]);
+        assert_eq!(ssid.second_half(), [0x4e, 0x5f, 0x60, 0x71]);
+        assert_eq!(
+            ssid.halves_hex(),
+            ("0a1b2c3d".to_owned(), "4e5f6071".to_owned())
+        );
+        assert_eq!(ssid.to_string(), "0a1b2c3d4e5f6071");
     }
 }

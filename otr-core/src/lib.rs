@@ -123,6 +123,8 @@ pub mod identity;
 mod instance_state;
 mod mac;
 mod manager;
+#[cfg(feature = "getrandom")]
+mod os_random;
 mod policy;
 mod ratchet;
 mod reassembly;
@@ -132,14 +134,21 @@ mod trust;
 
 pub use action::{Action, ReceivedMessage, ReceivedTlv};
 pub use ake::{AuthState, SecureSessionId};
-pub use clock::{Clock, ManualClock, StdClock, Timestamp};
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+pub use clock::StdClock;
+pub use clock::{Clock, ManualClock, Timestamp};
 pub use config::SessionConfig;
 pub use context::MessageState;
 pub use error::SessionError;
 pub use event::{Event, ExtraKey, SecureInfo, SetupFailure, SmpProgress, UnreadableReason};
 pub use instance_state::InstanceState;
 pub use manager::{Manager, ManagerAction, ManagerConfig, ManagerError};
+#[cfg(feature = "getrandom")]
+pub use os_random::{OsRandom, RandomnessUnavailable};
 pub use otr_wire;
 pub use policy::Policy;
+/// The `rand_core` version whose traits the constructors take (0.10): name
+/// it through this re-export so the versions match.
+pub use rand_core;
 pub use session::{SendOptions, Session};
 pub use trust::{KnownFingerprints, Trust};

@@ -210,14 +210,14 @@ impl Manager {
         config: ManagerConfig,
         identity: Arc<DsaSigningKey>,
         our_tag: InstanceTag,
-        rng: Box<dyn CryptoRng + Send>,
-        clock: impl Clock + Sync + 'static,
+        rng: impl CryptoRng + Send + 'static,
+        clock: impl Clock + 'static,
     ) -> Self {
         Self {
             config,
             identity,
             our_tag,
-            rng: SharedRng::new(rng),
+            rng: SharedRng::new(Box::new(rng)),
             clock: SharedClock::new(clock),
             sessions: BTreeMap::new(),
             overrides: BTreeMap::new(),
@@ -226,6 +226,31 @@ impl Manager {
             queue: VecDeque::new(),
             uses: 0,
         }
+    }
+
+    /// A manager with the operating system's randomness
+    /// ([`OsRandom`](crate::OsRandom)) and monotonic clock
+    /// ([`StdClock`](crate::StdClock), epoch now).
+    ///
+    /// # Errors
+    /// [`RandomnessUnavailable`](crate::RandomnessUnavailable) when the OS
+    /// gives no randomness.
+    #[cfg(all(
+        feature = "getrandom",
+        not(all(target_arch = "wasm32", target_os = "unknown"))
+    ))]
+    pub fn with_system_defaults(
+        config: ManagerConfig,
+        identity: Arc<DsaSigningKey>,
+        our_tag: InstanceTag,
+    ) -> Result<Self, crate::RandomnessUnavailable> {
+        Ok(Self::new(
+            config,
+            identity,
+            our_tag,
+            crate::OsRandom::new()?,
+            crate::StdClock::new(),
+        ))
     }
 
     /// The settings.
@@ -625,6 +650,20 @@ impl Manager {
             .min()
     }
 
+    /// How long from now (by the manager's clock) until the next timer of
+    /// any session is due: zero if one is due already, `None` if none is set.
+    #[must_use]
+    pub fn timeout_in(&self) -> Option<core::time::Duration> {
+        self.poll_timeout().map(|at| at.since(self.clock.now()))
+    }
+
+    /// Runs every timer due now by the manager's clock (see
+    /// [`Manager::handle_timeout`]); returns how many actions were queued.
+    pub fn handle_due_timeouts(&mut self) -> usize {
+        let now = self.clock.now();
+        self.handle_timeout(now)
+    }
+
     /// Runs the timers of every session due at `now` and queues what they
     /// cause. Calling it early does nothing. Returns how many actions were
     /// queued. (Timers always run, even when the queue is full.)
@@ -746,8 +785,8 @@ impl Manager {
             session_config,
             Arc::clone(identity),
             our_tag,
-            Box::new(rng.clone()),
-            Box::new(clock.clone()),
+            rng.clone(),
+            clock.clone(),
         );
         for (fingerprint, trust) in &stored_trust.remove(buddy).unwrap_or_default() {
             session.set_trust(*fingerprint, trust.clone());

@@ -22,6 +22,7 @@ mod smp;
 mod texts;
 mod timers;
 
+use core::time::Duration;
 use std::sync::Arc;
 
 use otr_smp::SmpSecret;
@@ -90,19 +91,48 @@ impl Session {
     /// A new conversation with one buddy.
     ///
     /// `identity` is our long-term key, `our_tag` our instance tag; randomness
-    /// and time are injected so the host (and tests) control both.
+    /// and time are injected so the host (and tests) control both: any
+    /// [`rand_core`](crate::rand_core) 0.10 `CryptoRng` (e.g.
+    /// [`OsRandom`](crate::OsRandom), or a seeded generator in tests) and any
+    /// [`Clock`] ([`StdClock`](crate::StdClock), [`ManualClock`](crate::ManualClock)).
+    /// [`Session::with_system_defaults`] picks the OS's for both.
     #[must_use]
     pub fn new(
         config: SessionConfig,
         identity: Arc<DsaSigningKey>,
         our_tag: InstanceTag,
-        rng: Box<dyn CryptoRng + Send>,
-        clock: Box<dyn Clock>,
+        rng: impl CryptoRng + Send + 'static,
+        clock: impl Clock + 'static,
     ) -> Self {
         Self {
             contexts: Contexts::new(),
-            core: SessionCore::new(config, identity, our_tag, rng, clock),
+            core: SessionCore::new(config, identity, our_tag, Box::new(rng), Box::new(clock)),
         }
+    }
+
+    /// A new conversation with the operating system's randomness
+    /// ([`OsRandom`](crate::OsRandom)) and monotonic clock
+    /// ([`StdClock`](crate::StdClock), epoch now).
+    ///
+    /// # Errors
+    /// [`RandomnessUnavailable`](crate::RandomnessUnavailable) when the OS
+    /// gives no randomness.
+    #[cfg(all(
+        feature = "getrandom",
+        not(all(target_arch = "wasm32", target_os = "unknown"))
+    ))]
+    pub fn with_system_defaults(
+        config: SessionConfig,
+        identity: Arc<DsaSigningKey>,
+        our_tag: InstanceTag,
+    ) -> Result<Self, crate::RandomnessUnavailable> {
+        Ok(Self::new(
+            config,
+            identity,
+            our_tag,
+            crate::OsRandom::new()?,
+            crate::StdClock::new(),
+        ))
     }
 
     // ---- getters -----------------------------------------------------------
@@ -544,6 +574,23 @@ impl Session {
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Timestamp> {
         timers::next(&self.core, &self.contexts)
+    }
+
+    /// How long from now (by the session's clock) until the next timer is
+    /// due: zero if one is due already, `None` if none is set. For hosts that
+    /// sleep for a duration rather than until a timestamp.
+    #[must_use]
+    pub fn timeout_in(&self) -> Option<Duration> {
+        self.poll_timeout()
+            .map(|at| at.since(self.core.clock_now()))
+    }
+
+    /// Runs the timers due now by the session's clock (see
+    /// [`Session::handle_timeout`]).
+    #[must_use = "the actions must be carried out"]
+    pub fn handle_due_timeouts(&mut self) -> Vec<Action> {
+        let now = self.core.clock_now();
+        self.handle_timeout(now)
     }
 
     /// Runs the timers due at `now`. Calling it early does nothing.

@@ -12,8 +12,7 @@ use std::error::Error;
 use std::sync::Arc;
 
 use otr_core::identity::{DsaSigningKey, generate_instance_tag};
-use otr_core::{Action, Event, Manager, ManagerAction, ManagerConfig, MessageState, StdClock};
-use rand_core::UnwrapErr;
+use otr_core::{Action, Event, Manager, ManagerAction, ManagerConfig, MessageState, OsRandom};
 
 const ALICE: &str = "alice@example.org";
 const BOB: &str = "bob@example.org";
@@ -25,17 +24,11 @@ type Packet = (String, String, Vec<u8>);
 /// (A real client loads its key and tag with `identity::parse_privkeys` and
 /// `identity::parse_instags`.)
 fn account(name: &str) -> Result<Manager, Box<dyn Error>> {
-    let mut rng = UnwrapErr(getrandom::SysRng);
+    let mut rng = OsRandom::new()?;
     let key = Arc::new(DsaSigningKey::generate(&mut rng)?);
     let tag = generate_instance_tag(&mut rng);
     let config = ManagerConfig::new(name, "example");
-    Ok(Manager::new(
-        config,
-        key,
-        tag,
-        Box::new(rng),
-        StdClock::new(),
-    ))
+    Ok(Manager::with_system_defaults(config, key, tag)?)
 }
 
 /// Carries out everything `me`'s manager has queued.
@@ -59,7 +52,7 @@ fn drain(me: &str, manager: &mut Manager, network: &mut VecDeque<Packet>) {
                 "[{me}] private with {buddy}, fingerprint {}",
                 info.fingerprint.to_human()
             ),
-            Action::Event { event, .. } => println!("[{me}] {buddy}: {}", event.name()),
+            Action::Event { event, .. } => println!("[{me}] {buddy}: {event}"),
             _ => {}
         }
     }
@@ -73,9 +66,9 @@ fn run(
 ) -> Result<(), Box<dyn Error>> {
     loop {
         for (me, manager) in [(ALICE, &mut *alice), (BOB, &mut *bob)] {
-            // Timers: a real host sleeps until `poll_timeout` instead.
-            if manager.poll_timeout().is_some_and(|at| at <= manager.now()) {
-                manager.handle_timeout(manager.now());
+            // Timers: a real host sleeps for `timeout_in()` instead.
+            if manager.timeout_in().is_some_and(|wait| wait.is_zero()) {
+                manager.handle_due_timeouts();
             }
             drain(me, manager, network);
         }

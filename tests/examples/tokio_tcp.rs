@@ -19,8 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use otr_core::identity::{DsaSigningKey, generate_instance_tag};
-use otr_core::{Action, Event, Manager, ManagerAction, ManagerConfig, StdClock};
-use rand_core::UnwrapErr;
+use otr_core::{Action, Event, Manager, ManagerAction, ManagerConfig, OsRandom};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};
@@ -31,17 +30,11 @@ const ALICE: &str = "alice@example.org";
 const BOB: &str = "bob@example.org";
 
 fn account(name: &str) -> Result<Manager, BoxError> {
-    let mut rng = UnwrapErr(getrandom::SysRng);
+    let mut rng = OsRandom::new()?;
     let key = Arc::new(DsaSigningKey::generate(&mut rng)?);
     let tag = generate_instance_tag(&mut rng);
     let config = ManagerConfig::new(name, "example");
-    Ok(Manager::new(
-        config,
-        key,
-        tag,
-        Box::new(rng),
-        StdClock::new(),
-    ))
+    Ok(Manager::with_system_defaults(config, key, tag)?)
 }
 
 /// One message as one line: `\` → `\\`, newline → `\n`, then a newline.
@@ -113,7 +106,7 @@ async fn host(me: &str, stream: TcpStream, mut otr: Manager, react: React) -> Re
             while lines.next_segment().await?.is_some() {}
             return Ok(());
         }
-        let wait = otr.poll_timeout().map(|at| at.since(otr.now()));
+        let wait = otr.timeout_in();
         tokio::select! {
             line = lines.next_segment() => match line? {
                 Some(line) => {
@@ -128,7 +121,7 @@ async fn host(me: &str, stream: TcpStream, mut otr: Manager, react: React) -> Re
                     None => std::future::pending().await,
                 }
             } => {
-                otr.handle_timeout(otr.now());
+                otr.handle_due_timeouts();
             }
         }
     }
@@ -160,7 +153,7 @@ fn alice_reacts(me: &str, otr: &mut Manager, item: ManagerAction) -> Result<bool
                 return Ok(true);
             }
         }
-        Action::Event { event, .. } => println!("[{me}] {}", event.name()),
+        Action::Event { event, .. } => println!("[{me}] {event}"),
         _ => {}
     }
     Ok(false)
@@ -168,7 +161,7 @@ fn alice_reacts(me: &str, otr: &mut Manager, item: ManagerAction) -> Result<bool
 
 fn bob_reacts(me: &str, otr: &mut Manager, item: ManagerAction) -> Result<bool, BoxError> {
     match item.action {
-        Action::Deliver { message, .. } if message.encrypted && !message.text.is_empty() => {
+        Action::Deliver { message, .. } if message.encrypted => {
             let text = String::from_utf8_lossy(&message.text).into_owned();
             println!("[{me}] {}: {text}", item.buddy);
             otr.send_message(&item.buddy, format!("got {text}"))?;
@@ -180,7 +173,7 @@ fn bob_reacts(me: &str, otr: &mut Manager, item: ManagerAction) -> Result<bool, 
             println!("[{me}] {} ended the private conversation", item.buddy);
             otr.close_session(&item.buddy);
         }
-        Action::Event { event, .. } => println!("[{me}] {}", event.name()),
+        Action::Event { event, .. } => println!("[{me}] {event}"),
         _ => {}
     }
     Ok(false)

@@ -11,9 +11,8 @@ use std::sync::Arc;
 
 use otr_core::Trust;
 use otr_core::identity::{
-    DsaSigningKey, InstagEntry, KnownFingerprint, PrivateKeyEntry, find_instag,
-    generate_instance_tag, merge_fingerprints, merge_instag, merge_privkey, parse_fingerprints,
-    parse_instags, parse_privkeys, write_private_file,
+    DsaSigningKey, KnownFingerprint, generate_instance_tag, load_or_create_instag_file,
+    load_or_create_privkey_file, merge_fingerprints, parse_fingerprints, write_private_file,
 };
 use otr_core::otr_wire::{Fingerprint, InstanceTag};
 use rand_core::CryptoRng;
@@ -59,55 +58,17 @@ impl PeerFiles {
         rng: &mut R,
     ) -> Result<Self, String> {
         let (a, p) = (account.as_bytes(), protocol.as_bytes());
-        let generate = |rng: &mut R| {
-            DsaSigningKey::generate(rng).map_err(|e| format!("cannot generate a key: {e}"))
-        };
         let identity = match key {
-            None => generate(rng)?,
+            None => Arc::new(
+                DsaSigningKey::generate(rng).map_err(|e| format!("cannot generate a key: {e}"))?,
+            ),
             Some(path) => {
-                let existing = read_optional(path)?;
-                let mut entries = if existing.is_empty() {
-                    Vec::new()
-                } else {
-                    parse_privkeys(&existing).map_err(|e| format!("{}: {e}", path.display()))?
-                };
-                // The last entry of the account, as libotr finds it.
-                match entries
-                    .iter()
-                    .rposition(|e| e.account == a && e.protocol == p)
-                {
-                    Some(last) => entries.swap_remove(last).key,
-                    None => {
-                        let entry = PrivateKeyEntry {
-                            account: a.to_vec(),
-                            protocol: p.to_vec(),
-                            key: generate(rng)?,
-                        };
-                        let bytes = merge_privkey(&existing, &entry).map_err(|e| e.to_string())?;
-                        write(path, &bytes)?;
-                        entry.key
-                    }
-                }
+                load_or_create_privkey_file(path, a, p, rng).map_err(|e| e.to_string())?
             }
         };
         let instance_tag = match instag {
             None => generate_instance_tag(rng),
-            Some(path) => {
-                let existing = read_optional(path)?;
-                match find_instag(&parse_instags(&existing), a, p) {
-                    Some(tag) => tag,
-                    None => {
-                        let entry = InstagEntry {
-                            account: a.to_vec(),
-                            protocol: p.to_vec(),
-                            instag: generate_instance_tag(rng),
-                        };
-                        let bytes = merge_instag(&existing, &entry).map_err(|e| e.to_string())?;
-                        write(path, &bytes)?;
-                        entry.instag
-                    }
-                }
-            }
+            Some(path) => load_or_create_instag_file(path, a, p, rng).map_err(|e| e.to_string())?,
         };
         let mut known: Vec<(Fingerprint, Trust)> = Vec::new();
         if let Some(path) = fingerprints {
@@ -124,7 +85,7 @@ impl PeerFiles {
             account: account.to_owned(),
             protocol: protocol.to_owned(),
             buddy: buddy.to_owned(),
-            identity: Arc::new(identity),
+            identity,
             instance_tag,
             fingerprints_path: fingerprints.map(Path::to_path_buf),
             known,

@@ -12,8 +12,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use base64_encoding::{b64, b64_no_pad};
 use otr_core::identity::{
@@ -181,7 +181,7 @@ fn alice_file() -> PathBuf {
     libotr_fixture_dir().join("alice.key")
 }
 
-fn alice_key() -> DsaSigningKey {
+fn alice_key() -> Arc<DsaSigningKey> {
     let bytes = std::fs::read(alice_file()).unwrap();
     parse_privkeys(&bytes).unwrap().remove(0).key
 }
@@ -267,7 +267,7 @@ fn a_key_we_generate_works_in_libotr() {
     let entries = vec![PrivateKeyEntry {
         account: "carol@example.org".into(),
         protocol: "xmpp".into(),
-        key,
+        key: key.into(),
     }];
     let file = write("carol.key", &serialize_privkeys(&entries).unwrap());
     assert_eq!(libotr_list(tool, &file).unwrap(), our_list(&entries));
@@ -529,7 +529,9 @@ fn libotr_rewrites_our_files_byte_for_byte() {
     .map(|(account, protocol, x)| PrivateKeyEntry {
         account: account.into(),
         protocol: protocol.into(),
-        key: DsaSigningKey::from_components(c.p(), c.q(), c.g(), x).unwrap(),
+        key: DsaSigningKey::from_components(c.p(), c.q(), c.g(), x)
+            .unwrap()
+            .into(),
     })
     .collect();
     let file = write("mixed.key", &serialize_privkeys(&entries).unwrap());

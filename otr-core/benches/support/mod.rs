@@ -34,7 +34,7 @@ pub fn key(name: &str, seed: u64) -> Arc<DsaSigningKey> {
         && let Ok(entries) = parse_privkeys(&bytes)
         && let Some(entry) = entries.into_iter().next_back()
     {
-        return Arc::new(entry.key);
+        return entry.key;
     }
     eprintln!(
         "session bench: {} unusable; generating a key",

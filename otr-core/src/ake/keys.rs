@@ -20,6 +20,31 @@ impl fmt::Debug for SecureSessionId {
     }
 }
 
+impl SecureSessionId {
+    /// The first four bytes: shown in bold by the side that sent the Reveal
+    /// Signature ([`SecureInfo::first_half_bold`](crate::SecureInfo::first_half_bold)).
+    #[must_use]
+    pub fn first_half(&self) -> [u8; 4] {
+        let [a, b, c, d, ..] = self.0;
+        [a, b, c, d]
+    }
+
+    /// The last four bytes.
+    #[must_use]
+    pub fn second_half(&self) -> [u8; 4] {
+        let [.., e, f, g, h] = self.0;
+        [e, f, g, h]
+    }
+
+    /// The two halves in hex, as clients show them (`"0a1b2c3d"`,
+    /// `"4e5f6071"`).
+    #[must_use]
+    pub fn halves_hex(&self) -> (String, String) {
+        let hex = |half: [u8; 4]| half.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        (hex(self.first_half()), hex(self.second_half()))
+    }
+}
+
 impl fmt::Display for SecureSessionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for b in self.0 {

@@ -6,8 +6,8 @@ use core::fmt;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use super::dsa_group::IdentityError;
 use super::dsa_integers::{bytes_from_hex, strip_leading_zeros, upper_hex};
-use super::error::IdentityError;
 
 /// `P`, `Q`, `G` and the secret `X` as minimal big-endian bytes.
 ///

@@ -10,10 +10,10 @@
 
 use otr_wire::Fingerprint;
 
+use super::line_file::LineFileError;
 use super::line_file::{
     Rewrite, check_field, libotr_lines, raw_lines, read_whole_by_libotr, split_tab, until_line_end,
 };
-use super::line_file_error::LineFileError;
 use crate::trust::Trust;
 
 /// A buddy's fingerprint known to one of our accounts.

@@ -8,10 +8,10 @@
 
 use otr_wire::InstanceTag;
 
+use super::line_file::LineFileError;
 use super::line_file::{
     Rewrite, check_field, libotr_lines, raw_lines, read_whole_by_libotr, split_tab, until_line_end,
 };
-use super::line_file_error::LineFileError;
 
 /// The comment libotr writes as the file's first line.
 pub const INSTAG_FILE_WARNING: &str = "# WARNING! You shouldn't copy this file to another computer. \

@@ -10,8 +10,6 @@
 //! its first NUL. [`libotr_lines`] yields exactly those views, so our
 //! readers take the same entries as libotr from any file.
 
-use super::line_file_error::LineFileError;
-
 /// The size of libotr's line buffer (`char storeline[1000]`).
 const LIBOTR_LINE_BUFFER: usize = 1000;
 
@@ -110,6 +108,23 @@ pub(crate) fn check_field(
         });
     }
     Ok(())
+}
+
+/// A value that libotr's tab-separated, line-based files cannot hold.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LineFileError {
+    /// The value contains a separator of the file format.
+    #[error(
+        "cannot write the {field} {value:?}: libotr's file would split it at its tab, \
+         carriage return, newline or NUL"
+    )]
+    SeparatorInField {
+        /// Which field (`"account"`, `"protocol"`, `"username"`, `"trust"`).
+        field: &'static str,
+        /// The offending value.
+        value: String,
+    },
 }
 
 #[cfg(test)]

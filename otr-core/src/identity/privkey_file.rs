@@ -25,11 +25,13 @@
 //! printing: names as tokens, quoted strings or hex as libgcrypt chooses,
 //! numbers in its signed form with a leading `00` when the top bit is set).
 
+use std::sync::Arc;
+
 use zeroize::Zeroizing;
 
+use super::dsa_group::IdentityError;
 use super::dsa_integers::strip_leading_zeros;
-use super::error::IdentityError;
-use super::privkey_file_error::PrivkeyFileError;
+use super::sexp::SexpError;
 use super::sexp::{self, SexpNode};
 use super::signing_key::DsaSigningKey;
 
@@ -40,8 +42,8 @@ pub struct PrivateKeyEntry {
     pub account: Vec<u8>,
     /// The protocol (e.g. `xmpp`, `prpl-jabber`).
     pub protocol: Vec<u8>,
-    /// The account's DSA key.
-    pub key: DsaSigningKey,
+    /// The account's DSA key, ready to hand to a `Session` or `Manager`.
+    pub key: Arc<DsaSigningKey>,
 }
 
 /// The key libotr uses for `account` on `protocol`: the last entry for it
@@ -190,7 +192,7 @@ fn parse_account(entry: usize, account: &SexpNode) -> Result<PrivateKeyEntry, Pr
     Ok(PrivateKeyEntry {
         account: name,
         protocol,
-        key,
+        key: Arc::new(key),
     })
 }
 
@@ -295,6 +297,77 @@ fn signed_mpi_atom(minimal: &[u8]) -> SexpNode {
     }
     bytes.extend_from_slice(minimal);
     SexpNode::Atom { position: 0, bytes }
+}
+
+/// A problem with a libotr private-key file (`otr.private_key`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PrivkeyFileError {
+    /// The file is not a well-formed s-expression.
+    #[error("the private-key file is not a valid s-expression: {0}")]
+    Syntax(#[from] SexpError),
+    /// The top-level list is not `(privkeys …)`.
+    #[error(
+        "the private-key file does not start with (privkeys …): it is not a libotr private-key file"
+    )]
+    NotPrivkeys,
+    /// An element of `(privkeys …)` is not an `(account …)` list.
+    #[error("byte {position}: entry {entry} of (privkeys …) is not an (account …) list")]
+    NotAnAccount {
+        /// 1-based entry number.
+        entry: usize,
+        /// Byte offset of the entry.
+        position: usize,
+    },
+    /// An account has no `(name …)`, `(protocol …)` or `(private-key …)`, or
+    /// its value is not a string.
+    #[error("byte {position}: account entry {entry} has no usable ({field} …)")]
+    MissingField {
+        /// 1-based entry number.
+        entry: usize,
+        /// Byte offset of the account.
+        position: usize,
+        /// `"name"`, `"protocol"` or `"private-key"`.
+        field: &'static str,
+    },
+    /// The private key is not `(private-key (dsa …))`.
+    #[error("the private key of {account:?} ({protocol}) is not a (dsa …) key")]
+    NotDsa {
+        /// The account name.
+        account: String,
+        /// The protocol.
+        protocol: String,
+    },
+    /// A DSA parameter is missing or not a string.
+    #[error("the DSA key of {account:?} ({protocol}) has no usable ({parameter} …)")]
+    MissingKeyParameter {
+        /// The account name.
+        account: String,
+        /// The protocol.
+        protocol: String,
+        /// `"p"`, `"q"`, `"g"`, `"y"` or `"x"`.
+        parameter: &'static str,
+    },
+    /// The DSA key is unusable.
+    #[error("the DSA key of {account:?} ({protocol}) is unusable: {source}")]
+    BadKey {
+        /// The account name.
+        account: String,
+        /// The protocol.
+        protocol: String,
+        /// What is wrong with it.
+        #[source]
+        source: IdentityError,
+    },
+    /// Writing: an account name or protocol holds a NUL byte, which libotr's
+    /// C strings cannot carry.
+    #[error("cannot write the {field} {value:?}: it contains a NUL byte")]
+    NulInText {
+        /// `"name"` or `"protocol"`.
+        field: &'static str,
+        /// The offending value.
+        value: String,
+    },
 }
 
 #[cfg(test)]
@@ -632,7 +705,7 @@ mod tests {
         }
     }
 
-    fn alice_key() -> DsaSigningKey {
+    fn alice_key() -> Arc<DsaSigningKey> {
         parse_privkeys(ALICE_KEY).unwrap().remove(0).key
     }
 
@@ -651,7 +724,7 @@ mod tests {
         .map(|(account, protocol, x)| PrivateKeyEntry {
             account: account.into(),
             protocol: protocol.into(),
-            key: DsaSigningKey::from_components(c.p(), c.q(), c.g(), x).unwrap(),
+            key: Arc::new(DsaSigningKey::from_components(c.p(), c.q(), c.g(), x).unwrap()),
         })
         .collect();
         let file = serialize_privkeys(&entries).unwrap();

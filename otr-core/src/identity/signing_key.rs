@@ -8,12 +8,12 @@ use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::dsa_components::DsaComponents;
+use super::dsa_group::IdentityError;
 use super::dsa_group::{DsaGroup, PrimeTest, QForm};
 use super::dsa_integers::{
     Q_EXPONENT_BITS, Q_LIMBS, strip_leading_zeros, uint_from_be, uint_to_20_bytes,
     uint_to_minimal_be,
 };
-use super::error::IdentityError;
 use super::verifying_key::DsaVerifyingKey;
 
 /// How many nonces [`DsaSigningKey::sign`] tries before giving up. With a
@@ -242,7 +242,7 @@ mod tests {
 
     const ALICE_KEY: &[u8] = include_bytes!("../../../tests/fixtures/libotr/alice.key");
 
-    fn alice() -> DsaSigningKey {
+    fn alice() -> std::sync::Arc<DsaSigningKey> {
         parse_privkeys(ALICE_KEY).unwrap().remove(0).key
     }
 
@@ -350,7 +350,7 @@ mod tests {
         assert_eq!(components.p().len(), 128);
         assert_eq!(components.q().len(), 20);
         let again = DsaSigningKey::from_dsa_components(&components).unwrap();
-        assert_eq!(again, key);
+        assert_eq!(again, *key);
         let hex = DsaComponents::from_hex(
             &components.p_hex(),
             &components.q_hex().to_lowercase(),

@@ -6,9 +6,9 @@ use core::hash::{Hash, Hasher};
 use crypto_bigint::{MultiExponentiateBoundedExp, U192, U256, U1024};
 use otr_wire::{DsaPublicKey, DsaSignature, Fingerprint, Mpi};
 
+use super::dsa_group::IdentityError;
 use super::dsa_group::{DsaGroup, PForm, PrimeTest, QForm};
 use super::dsa_integers::{Q_EXPONENT_BITS, Q_LIMBS, uint_from_be, uint_to_minimal_be};
-use super::error::IdentityError;
 
 /// A checked 1024/160-bit DSA public key with its Montgomery parameters
 /// precomputed, so that [`verify`](Self::verify) costs one simultaneous

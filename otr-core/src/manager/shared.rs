@@ -62,10 +62,10 @@ impl fmt::Debug for SharedRng {
 
 /// A handle to the manager's clock; clones read the same clock.
 #[derive(Clone)]
-pub(crate) struct SharedClock(Arc<dyn Clock + Sync>);
+pub(crate) struct SharedClock(Arc<dyn Clock>);
 
 impl SharedClock {
-    pub(crate) fn new(clock: impl Clock + Sync + 'static) -> Self {
+    pub(crate) fn new(clock: impl Clock + 'static) -> Self {
         Self(Arc::new(clock))
     }
 }

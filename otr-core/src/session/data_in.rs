@@ -77,6 +77,19 @@ pub(super) fn receive(
             _ => None,
         })
         .collect();
+    // A message is shown only if it has text for the user or TLVs the
+    // engine does not act on itself (an application's own types): SMP
+    // steps, heartbeats, disconnects and extra-key notices are protocol
+    // traffic, reported as events, never as an empty delivery.
+    let for_the_user = text_len > 0
+        || parsed
+            .iter()
+            .any(|(_, tlv)| matches!(tlv, Ok(Tlv::Unknown(_))));
+    // A heartbeat is a message with nothing in it but (optional) padding.
+    let heartbeat = text_len == 0
+        && parsed
+            .iter()
+            .all(|(_, tlv)| matches!(tlv, Ok(Tlv::Padding(_))));
     let tlvs: Vec<ReceivedTlv> = parsed
         .iter()
         .map(|(raw, _)| ReceivedTlv {
@@ -101,9 +114,9 @@ pub(super) fn receive(
     };
     drop(parsed);
     drop(payload);
-    if text_len == 0 {
+    if heartbeat {
         core.event(instance, Event::HeartbeatReceived);
-    } else if !disconnected {
+    } else if text_len > 0 && !disconnected {
         // libotr marks the conversation finished before its heartbeat
         // rule runs: a message that ends it is never answered.
         let due = ctx
@@ -113,7 +126,7 @@ pub(super) fn receive(
             data_out::send_heartbeat(core, ctx);
         }
     }
-    if text_len > 0 || !tlvs.is_empty() {
+    if for_the_user {
         // The text is the user's: the decrypted buffer itself is handed
         // over (no copy); the rest of it (NUL, TLVs) is wiped first.
         let mut text = core::mem::take(&mut *accepted.plaintext);
@@ -130,6 +143,8 @@ pub(super) fn receive(
                 revealed_mac_keys: data.revealed_mac_keys().copied().collect(),
             },
         );
+    } else if core.config.report_protocol_tlvs {
+        core.event(instance, Event::ProtocolMessage { tlvs });
     }
     for (use_id, use_data) in extra_keys {
         core.event(

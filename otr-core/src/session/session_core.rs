@@ -76,6 +76,11 @@ impl SessionCore {
         }
     }
 
+    /// What the clock says now (without starting a call).
+    pub fn clock_now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
     /// Starts handling a call: reads the clock once.
     pub fn begin(&mut self) {
         self.now = self.clock.now();

@@ -10,7 +10,9 @@ use clap::Parser;
 use otr_core::SmpProgress;
 use otr_core::identity::DsaSigningKey;
 use otr_core::otr_wire::InstanceTag;
-use otr_core::{Action, Event, MessageState, Session, SessionConfig, Timestamp, Trust};
+use otr_core::{
+    Action, Event, MessageState, ReceivedTlv, Session, SessionConfig, Timestamp, Trust,
+};
 use otr_tests::line_escape::{escape, unescape};
 use otr_tests::peer_clock::PeerClock;
 use otr_tests::peer_files::PeerFiles;
@@ -102,17 +104,13 @@ impl Peer {
                     self.line(&[b"SEND", &p]);
                 }
                 Action::Deliver { message, .. } => {
-                    if !message.text.is_empty() {
+                    if message.text.is_empty() {
+                        self.line(&[b"EVENT", b"LOG_HEARTBEAT_RCVD"]);
+                    } else {
                         let p = self.payload(&message.text);
                         self.line(&[b"MSG", &p]);
                     }
-                    if self.show_tlvs {
-                        for tlv in &message.tlvs {
-                            let t = tlv.tlv_type.to_string();
-                            let h = hex::encode(&tlv.value);
-                            self.line(&[b"TLV", t.as_bytes(), h.as_bytes()]);
-                        }
-                    }
+                    self.tlv_lines(&message.tlvs);
                 }
                 Action::Event { event, instance } => {
                     if matches!(event, Event::Smp(SmpProgress::AskForSecret { .. }))
@@ -168,11 +166,31 @@ impl Peer {
                     self.err(&e);
                 }
             }
+            // libotr reports every data message without text as a
+            // heartbeat and hands its TLVs to the client: the peer prints
+            // both, as the C peer over libotr does (the engine's own
+            // `HeartbeatReceived`, for true heartbeats only, is implied).
+            Event::ProtocolMessage { tlvs } => {
+                self.line(&[b"EVENT", b"LOG_HEARTBEAT_RCVD"]);
+                self.tlv_lines(&tlvs);
+            }
+            Event::HeartbeatReceived => {}
             Event::PeerError(text) | Event::ReceivedUnencrypted(text) => {
                 let p = self.payload(&text);
                 self.line(&[b"EVENT", name.as_bytes(), &p]);
             }
             _ => self.line(&[b"EVENT", name.as_bytes()]),
+        }
+    }
+
+    /// With `--show-tlvs`, a `TLV` line for each TLV.
+    fn tlv_lines(&mut self, tlvs: &[ReceivedTlv]) {
+        if self.show_tlvs {
+            for tlv in tlvs {
+                let t = tlv.tlv_type.to_string();
+                let h = hex::encode(&tlv.value);
+                self.line(&[b"TLV", t.as_bytes(), h.as_bytes()]);
+            }
         }
     }
 
@@ -420,6 +438,7 @@ fn main() {
     config.policy = policy;
     config.max_message_size = args.max_msg_size;
     config.account_name = args.account.clone();
+    config.report_protocol_tlvs = true;
     let mut seed = [0u8; 32];
     rng.fill_bytes(&mut seed);
     let clock = PeerClock::from_env();
