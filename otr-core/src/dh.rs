@@ -48,8 +48,9 @@ impl DhKeyPair {
     /// The shared secret with `their` public value, as `secbytes`.
     #[must_use]
     pub fn shared_secret(&self, their: &GroupElement) -> SharedSecret {
-        let s: U1536 = their.pow(&*self.secret, DH_EXPONENT_BITS);
+        let mut s: U1536 = their.pow(&*self.secret, DH_EXPONENT_BITS);
         let s_bytes = Zeroizing::new(minimal_be_bytes(&s));
+        s.zeroize();
         let mut secbytes = Zeroizing::new(Vec::with_capacity(s_bytes.len().saturating_add(4)));
         let len = u32::try_from(s_bytes.len()).unwrap_or(u32::MAX);
         secbytes.extend_from_slice(&len.to_be_bytes());

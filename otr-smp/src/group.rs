@@ -10,6 +10,7 @@ use core::fmt;
 
 use crypto_bigint::modular::ConstMontyForm;
 use crypto_bigint::{U1536, Uint, const_monty_params};
+use zeroize::Zeroize as _;
 
 const P_HEX: &str = concat!(
     "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD1",
@@ -181,13 +182,17 @@ pub fn uint_from_be_bytes(bytes: &[u8]) -> Option<U1536> {
     Some(U1536::from_be_slice(&buf))
 }
 
-/// The minimal big-endian bytes of a value (empty for zero).
+/// The minimal big-endian bytes of a value (empty for zero). The full-width
+/// copy made on the way is wiped, so the value (a DH shared secret, say)
+/// leaves no stray copy behind; the returned bytes are the caller's to wipe.
 #[must_use]
 pub fn minimal_be_bytes(value: &U1536) -> Vec<u8> {
-    let bytes = value.to_be_bytes();
-    let bytes: &[u8] = bytes.as_ref();
+    let mut encoded = value.to_be_bytes();
+    let bytes: &mut [u8] = encoded.as_mut();
     let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
-    bytes.get(start..).unwrap_or_default().to_vec()
+    let minimal = bytes.get(start..).unwrap_or_default().to_vec();
+    bytes.zeroize();
+    minimal
 }
 
 #[cfg(test)]

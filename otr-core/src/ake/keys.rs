@@ -83,8 +83,10 @@ impl AkeKeys {
         let mut c = [0u8; 16];
         let mut c_prime = [0u8; 16];
         let mut cc = h2(0x01);
-        let s = h2(0x00);
+        let mut s = h2(0x00);
         ssid.copy_from_slice(s.get(..8).unwrap_or(&[0; 8]));
+        // Only the first 8 bytes are the (public) SSID; the rest is secret.
+        s.zeroize();
         c.copy_from_slice(cc.get(..16).unwrap_or(&[0; 16]));
         c_prime.copy_from_slice(cc.get(16..).unwrap_or(&[0; 16]));
         cc.zeroize();
