@@ -39,7 +39,6 @@
 //!   AVX2 detection. This crate's own code stays free of `unsafe`; without the
 //!   feature, or on other targets (wasm), the portable engine is used, and it
 //!   accepts and rejects exactly the same input.
-//! - `fuzzing`: exposes the fuzz-target bodies (module `fuzzing`).
 
 #![forbid(unsafe_code)]
 
@@ -50,8 +49,6 @@ pub mod envelope;
 pub mod error;
 pub mod fingerprint;
 pub mod fragment;
-#[cfg(feature = "fuzzing")]
-pub mod fuzzing;
 pub mod header;
 pub mod message;
 pub mod mpi;
