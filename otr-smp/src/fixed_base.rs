@@ -8,8 +8,8 @@
 //!
 //! The table holds `T[i][j] = 2^(j · 16^i) mod p` (Montgomery form) for the
 //! 384 four-bit windows `i` of a 1536-bit exponent and the 16 digits `j`:
-//! 384 × 16 × 192 bytes ≈ 1.2 MB, built once (≈ 6 000 multiplications, a few
-//! milliseconds) on first use and shared by every thread.
+//! 384 × 16 × 192 bytes ≈ 1.2 MB, built on first use (≈ 6 000
+//! multiplications, a few milliseconds) and shared by every thread.
 //!
 //! * [`pow_ct`] is constant time in the exponent's value: it visits every
 //!   window up to the public bit bound and selects each row entry by a
