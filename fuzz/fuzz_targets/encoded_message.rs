@@ -1,4 +1,4 @@
-//! Fuzz target `encoded_message`: a thin wrapper around `otr_wire::fuzzing::encoded_message`.
+//! Fuzz target `encoded_message`: a thin wrapper around `otr_fuzz_bodies::wire::encoded_message`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| otr_wire::fuzzing::encoded_message(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| otr_fuzz_bodies::wire::encoded_message(data));

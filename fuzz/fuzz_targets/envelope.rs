@@ -1,4 +1,4 @@
-//! Fuzz target `envelope`: a thin wrapper around `otr_wire::fuzzing::envelope`.
+//! Fuzz target `envelope`: a thin wrapper around `otr_fuzz_bodies::wire::envelope`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| otr_wire::fuzzing::envelope(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| otr_fuzz_bodies::wire::envelope(data));

@@ -1,4 +1,4 @@
-//! Fuzz target `fragment`: a thin wrapper around `otr_wire::fuzzing::fragment`.
+//! Fuzz target `fragment`: a thin wrapper around `otr_fuzz_bodies::wire::fragment`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| otr_wire::fuzzing::fragment(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| otr_fuzz_bodies::wire::fragment(data));

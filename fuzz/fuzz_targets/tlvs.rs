@@ -1,4 +1,4 @@
-//! Fuzz target `tlvs`: a thin wrapper around `otr_wire::fuzzing::tlvs`.
+//! Fuzz target `tlvs`: a thin wrapper around `otr_fuzz_bodies::wire::tlvs`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| otr_wire::fuzzing::tlvs(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| otr_fuzz_bodies::wire::tlvs(data));

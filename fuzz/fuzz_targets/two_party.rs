@@ -1,4 +1,4 @@
-//! Fuzz target `two_party`: a thin wrapper around `otr_core::fuzzing::two_party`.
+//! Fuzz target `two_party`: a thin wrapper around `otr_fuzz_bodies::engine::two_party`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| otr_core::fuzzing::two_party(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| otr_fuzz_bodies::engine::two_party(data));

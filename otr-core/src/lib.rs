@@ -116,8 +116,6 @@ mod debug_redaction;
 mod dh;
 mod error;
 mod event;
-#[cfg(feature = "fuzzing")]
-pub mod fuzzing;
 mod held;
 pub mod identity;
 mod instance_state;

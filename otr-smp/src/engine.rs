@@ -32,6 +32,9 @@
 //! the encrypted state or a new AKE completes: the secret is bound to the
 //! session id.
 
+use alloc::boxed::Box;
+use alloc::vec;
+use alloc::vec::Vec;
 use core::fmt;
 use core::mem;
 

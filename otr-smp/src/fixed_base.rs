@@ -8,8 +8,8 @@
 //!
 //! The table holds `T[i][j] = 2^(j · 16^i) mod p` (Montgomery form) for the
 //! 384 four-bit windows `i` of a 1536-bit exponent and the 16 digits `j`:
-//! 384 × 16 × 192 bytes ≈ 1.2 MB, built once (≈ 6 000 multiplications, a few
-//! milliseconds) on first use and shared by every thread.
+//! 384 × 16 × 192 bytes ≈ 1.2 MB, built on first use (≈ 6 000
+//! multiplications, a few milliseconds) and shared by every thread.
 //!
 //! * [`pow_ct`] is constant time in the exponent's value: it visits every
 //!   window up to the public bit bound and selects each row entry by a
@@ -17,7 +17,9 @@
 //! * [`pow_vartime`] indexes the table directly and skips zero digits: only
 //!   for public exponents (the `D` values of received proofs).
 
-use std::sync::OnceLock;
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use once_cell::race::OnceBox;
 
 use crypto_bigint::{CtAssign, CtEq, Limb, U1536, Uint, Word};
 
@@ -32,10 +34,12 @@ const ROWS: usize = 1536 / WINDOW as usize;
 
 type Row = [ModP; DIGITS];
 
-static TABLE: OnceLock<Box<[Row]>> = OnceLock::new();
+/// Built on first use without a lock: threads that race on first use may each
+/// build a table; one is kept and the others are dropped.
+static TABLE: OnceBox<Box<[Row]>> = OnceBox::new();
 
 fn table() -> &'static [Row] {
-    TABLE.get_or_init(build)
+    TABLE.get_or_init(|| Box::new(build()))
 }
 
 fn build() -> Box<[Row]> {

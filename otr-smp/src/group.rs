@@ -6,6 +6,7 @@
 //! constant time (`pow_bounded_exp`), leaking only the public bound on the
 //! exponent's bit length.
 
+use alloc::vec::Vec;
 use core::fmt;
 
 use crypto_bigint::modular::ConstMontyForm;

@@ -25,6 +25,15 @@
 //! a precomputed table for powers of 2); checks of the peer's proofs, whose
 //! exponents are public, use variable-time simultaneous multi-exponentiation.
 //!
+//! ## Features
+//!
+//! - `std` (default): the standard library. The crate uses none of it: without
+//!   the feature it is `#![no_std]` and needs only `alloc` (a global
+//!   allocator); the API is the same, and [`SmpError`] implements
+//!   `core::error::Error` either way. The generator table is then built on
+//!   first use without a lock (threads racing on first use may each build it;
+//!   all but one copy are dropped).
+//!
 //! ## Example: a complete SMP between two engines
 //!
 //! ```
@@ -78,7 +87,10 @@
 //! # }
 //! ```
 
+#![cfg_attr(not(any(feature = "std", test)), no_std)]
 #![forbid(unsafe_code)]
+
+extern crate alloc;
 
 mod engine;
 mod error;

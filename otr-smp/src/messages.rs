@@ -15,6 +15,8 @@
 //! * every `c` at most 256 bits (it is a SHA-256 value; its hash is
 //!   recomputed when the proof is checked).
 
+use alloc::vec;
+use alloc::vec::Vec;
 use core::fmt;
 
 use crypto_bigint::U1536;

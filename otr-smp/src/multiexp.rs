@@ -6,6 +6,8 @@
 //! odd power of its base once per window. Variable time in the exponents,
 //! which are public; never use it with a secret exponent.
 
+use alloc::vec;
+use alloc::vec::Vec;
 use crypto_bigint::U1536;
 
 use crate::group::ModP;

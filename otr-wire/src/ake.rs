@@ -15,6 +15,7 @@ use crate::mpi::Mpi;
 use crate::public_key::{DsaPublicKey, DsaSignature};
 use crate::reader::Reader;
 use crate::writer::Writer;
+use alloc::vec::Vec;
 
 /// Length of the hashed `g^x` in a D-H Commit (SHA-256).
 pub const HASHED_GX_LEN: usize = 32;

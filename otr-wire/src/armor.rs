@@ -8,6 +8,8 @@
 //! first `=`), but libotr only ever writes canonical padded base64, so the
 //! strict reading loses no interoperability.
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use base64::Engine as _;
 
 use crate::error::DecodeError;
@@ -21,8 +23,14 @@ use crate::error::DecodeError;
     )
 ))]
 fn engine() -> &'static base64::engine::Simd {
-    static ENGINE: std::sync::OnceLock<base64::engine::Simd> = std::sync::OnceLock::new();
-    ENGINE.get_or_init(|| base64::engine::Simd::standard(base64::engine::general_purpose::PAD))
+    // Detected once, without a lock (threads racing on first use may each
+    // detect; all but one result are dropped).
+    static ENGINE: once_cell::race::OnceBox<base64::engine::Simd> = once_cell::race::OnceBox::new();
+    ENGINE.get_or_init(|| {
+        alloc::boxed::Box::new(base64::engine::Simd::standard(
+            base64::engine::general_purpose::PAD,
+        ))
+    })
 }
 
 /// The base64 engine: the standard alphabet, canonical padding required.

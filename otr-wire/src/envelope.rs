@@ -7,7 +7,12 @@
 //! match of the query grammar a query; anything else is plaintext, searched for
 //! a whitespace tag.
 
-use std::borrow::Cow;
+use alloc::borrow::Cow;
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use once_cell::race::OnceBox;
 
 use crate::armor;
 use crate::error::DecodeError;
@@ -42,15 +47,15 @@ pub enum Envelope<'a> {
 }
 
 /// Position of the first `?OTR` (at 0 for every OTR message we or libotr
-/// send; the searcher is built once).
+/// send; the searcher is built once, without a lock: threads that race on
+/// first use may each build one, and all but one are dropped).
 fn find_otr(input: &[u8]) -> Option<usize> {
-    static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
-        std::sync::OnceLock::new();
+    static FINDER: OnceBox<memchr::memmem::Finder<'static>> = OnceBox::new();
     if input.starts_with(b"?OTR") {
         return Some(0);
     }
     FINDER
-        .get_or_init(|| memchr::memmem::Finder::new(b"?OTR"))
+        .get_or_init(|| Box::new(memchr::memmem::Finder::new(b"?OTR")))
         .find(input)
 }
 

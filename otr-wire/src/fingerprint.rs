@@ -1,6 +1,7 @@
 //! Public-key fingerprints: SHA-1 of the public key without its type, shown to
 //! people as five groups of eight uppercase hex digits.
 
+use alloc::string::String;
 use core::fmt;
 
 use sha1::{Digest, Sha1};

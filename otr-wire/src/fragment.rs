@@ -14,6 +14,9 @@
 
 use crate::error::{DecodeError, EncodeError};
 use crate::header::{Header, instance_tags_from_wire};
+use alloc::format;
+use alloc::vec;
+use alloc::vec::Vec;
 
 /// The v3 fragment prefix.
 pub const V3_PREFIX: &[u8] = b"?OTR|";

@@ -34,14 +34,20 @@
 //!
 //! ## Features
 //!
-//! - `simd` (default): base64 through the `base64` crate's AVX2 (x86-64,
-//!   detected at run time) or NEON (aarch64) engine, and `memchr`'s run-time
-//!   AVX2 detection. This crate's own code stays free of `unsafe`; without the
-//!   feature, or on other targets (wasm), the portable engine is used, and it
-//!   accepts and rejects exactly the same input.
-//! - `fuzzing`: exposes the fuzz-target bodies (module `fuzzing`).
+//! - `std` (default): the standard library, for the std features of `base64`
+//!   and `memchr` (`memchr`'s run-time AVX2 detection). Without it the crate
+//!   is `#![no_std]` and needs only `alloc` (a global allocator); the API is
+//!   the same, and the error types implement `core::error::Error` either way.
+//! - `simd` (default; implies `std`): base64 through the `base64` crate's AVX2
+//!   (x86-64) or NEON (aarch64) engine, detected at run time. This crate's own
+//!   code stays free of `unsafe`; without the feature, or on other targets
+//!   (wasm), the portable engine is used, and it accepts and rejects exactly
+//!   the same input.
 
+#![cfg_attr(not(any(feature = "std", test)), no_std)]
 #![forbid(unsafe_code)]
+
+extern crate alloc;
 
 pub mod ake;
 pub mod armor;
@@ -50,8 +56,6 @@ pub mod envelope;
 pub mod error;
 pub mod fingerprint;
 pub mod fragment;
-#[cfg(feature = "fuzzing")]
-pub mod fuzzing;
 pub mod header;
 pub mod message;
 pub mod mpi;

@@ -7,6 +7,7 @@ use crate::error::{DecodeError, EncodeError};
 use crate::header::{Header, MessageType, read_header, write_header};
 use crate::reader::Reader;
 use crate::writer::Writer;
+use alloc::vec::Vec;
 
 /// The body of an encoded message, by type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

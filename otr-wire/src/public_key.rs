@@ -1,5 +1,6 @@
 //! OTR public keys (PUBKEY) and DSA signatures (SIG).
 
+use alloc::vec::Vec;
 use core::fmt;
 
 use crate::error::DecodeError;

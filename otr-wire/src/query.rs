@@ -8,6 +8,7 @@
 
 use crate::header::ProtocolVersion;
 use crate::versions::OfferedVersions;
+use alloc::string::String;
 
 /// The query prefix.
 pub const QUERY_PREFIX: &[u8] = b"?OTR";

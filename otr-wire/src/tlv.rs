@@ -13,6 +13,7 @@ use crate::error::{DecodeError, EncodeError};
 use crate::mpi::Mpi;
 use crate::reader::Reader;
 use crate::writer::Writer;
+use alloc::vec::Vec;
 
 /// TLV type numbers.
 pub mod tlv_type {

@@ -4,7 +4,8 @@
 //! zero or more 8-byte groups of spaces and tabs, each naming a version. Every
 //! such group is stripped, known or not; only the first tag is looked for.
 
-use std::borrow::Cow;
+use alloc::borrow::Cow;
+use alloc::vec::Vec;
 
 use crate::header::ProtocolVersion;
 use crate::versions::OfferedVersions;

@@ -3,6 +3,7 @@
 
 use crate::error::EncodeError;
 use crate::mpi::Mpi;
+use alloc::vec::Vec;
 
 /// Appends BYTE, SHORT, INT, MPI and DATA fields to a buffer.
 #[derive(Debug, Default)]

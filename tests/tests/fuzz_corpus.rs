@@ -5,7 +5,7 @@
     clippy::indexing_slicing
 )]
 //! Replays every fuzz corpus and regression input through the fuzz-target bodies in
-//! `otr_wire::fuzzing` and `otr_core::fuzzing`.
+//! `otr_fuzz_bodies` (crate `fuzz-bodies/`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -61,35 +61,35 @@ fn replay(target: &str, body: fn(&[u8])) {
 
 #[test]
 fn envelope_corpus() {
-    replay("envelope", otr_wire::fuzzing::envelope);
+    replay("envelope", otr_fuzz_bodies::wire::envelope);
 }
 
 #[test]
 fn fragment_corpus() {
-    replay("fragment", otr_wire::fuzzing::fragment);
+    replay("fragment", otr_fuzz_bodies::wire::fragment);
 }
 
 #[test]
 fn encoded_message_corpus() {
-    replay("encoded_message", otr_wire::fuzzing::encoded_message);
+    replay("encoded_message", otr_fuzz_bodies::wire::encoded_message);
 }
 
 #[test]
 fn tlvs_corpus() {
-    replay("tlvs", otr_wire::fuzzing::tlvs);
+    replay("tlvs", otr_fuzz_bodies::wire::tlvs);
 }
 
 #[test]
 fn signed_identity_corpus() {
-    replay("signed_identity", otr_wire::fuzzing::signed_identity);
+    replay("signed_identity", otr_fuzz_bodies::wire::signed_identity);
 }
 
 #[test]
 fn session_input_corpus() {
-    replay("session_input", otr_core::fuzzing::session_input);
+    replay("session_input", otr_fuzz_bodies::engine::session_input);
 }
 
 #[test]
 fn two_party_corpus() {
-    replay("two_party", otr_core::fuzzing::two_party);
+    replay("two_party", otr_fuzz_bodies::engine::two_party);
 }

@@ -1,12 +1,8 @@
-//! Fuzz-target bodies, shared by the `fuzz/` crate and by ordinary tests that
-//! replay every corpus file. Each function panics (through `assert!`) when an
-//! invariant breaks; on any input it must otherwise return normally.
+//! The bodies of the otr-wire targets: the codec's round trips. Each function
+//! panics (through `assert!`) when an invariant breaks; on any input it must
+//! otherwise return normally.
 
-use crate::envelope::{Envelope, classify};
-use crate::fragment;
-use crate::message::EncodedMessage;
-use crate::tlv::{Payload, Tlv};
-use crate::{SignedIdentity, armor};
+use otr_wire::{EncodedMessage, Envelope, Payload, SignedIdentity, Tlv, armor, classify, fragment};
 
 /// Classifies arbitrary text; decodes what it finds, checking round trips.
 pub fn envelope(data: &[u8]) {

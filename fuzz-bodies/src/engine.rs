@@ -1,5 +1,5 @@
-//! Fuzz-target bodies for the engine, shared by the `fuzz/` crate and by the
-//! ordinary test that replays every corpus file (`tests/tests/fuzz_corpus.rs`).
+//! The bodies of the otr-core targets: one session, or two, under hostile
+//! input.
 //!
 //! Both bodies are deterministic for a given input: the long-term keys come
 //! from a fixed seed (generated once per process), every RNG is a seeded
@@ -32,18 +32,14 @@ use std::collections::{BTreeSet, VecDeque};
 use std::sync::{Arc, OnceLock};
 
 use arbitrary::{Arbitrary, Unstructured};
+use otr_core::identity::DsaSigningKey;
+use otr_core::{
+    Action, AuthState, Clock, Event, InstanceState, ManualClock, MessageState, Policy, SendOptions,
+    Session, SessionConfig, SmpProgress,
+};
 use otr_wire::{Fingerprint, Header, InstanceTag, armor, fragment};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-
-use crate::AuthState;
-use crate::InstanceState;
-use crate::clock::{Clock, ManualClock};
-use crate::context::MessageState;
-use crate::event::{Event, SmpProgress};
-use crate::identity::DsaSigningKey;
-use crate::session::{SendOptions, Session};
-use crate::{Action, Policy, SessionConfig};
 
 /// Alice's instance tag.
 const ALICE_TAG: u32 = 0x0a11_ce00;
@@ -80,11 +76,10 @@ fn tag(value: u32) -> Option<InstanceTag> {
 }
 
 fn config(policy: Policy, max_message_size: usize) -> SessionConfig {
-    SessionConfig {
-        policy,
-        max_message_size,
-        ..SessionConfig::default()
-    }
+    let mut config = SessionConfig::default();
+    config.policy = policy;
+    config.max_message_size = max_message_size;
+    config
 }
 
 fn session(
@@ -424,10 +419,8 @@ impl Duo {
         }
         let hb = self.alice.send_heartbeat().unwrap_or_default();
         self.alice_sends(&hb);
-        let padded = SendOptions {
-            padding: 40,
-            ..SendOptions::default()
-        };
+        let mut padded = SendOptions::default();
+        padded.padding = 40;
         let m = self.alice_text(&padded);
         self.to_bob.extend(m);
         if self.alice.set_max_message_size(120).is_ok() {
@@ -1069,10 +1062,8 @@ impl TwoParty {
         let s = &mut me.session;
         let actions = match *op {
             Op::Send { padding, .. } => {
-                let options = SendOptions {
-                    padding: if padding { 16 } else { 0 },
-                    ..SendOptions::default()
-                };
+                let mut options = SendOptions::default();
+                options.padding = if padding { 16 } else { 0 };
                 s.send_message_with(&text.unwrap_or_default(), &options)
                     .unwrap_or_default()
             }
