@@ -405,7 +405,7 @@ fn require_encryption_on_libotrs_side_resends_only_the_last_held_message() {
     };
     let first = p.libotr.cmd("send first held").unwrap();
     let second = p.libotr.cmd("send second held").unwrap();
-    // libotr holds each and sends a query for each (LIBOTR-FACTS §13).
+    // libotr holds each and sends a query for each (docs/LIBOTR-DIFFERENCES.md §13).
     for out in [&first, &second] {
         assert!(has(out, "EVENT ENCRYPTION_REQUIRED"), "{out:?}");
         let sent = sends(out);
@@ -441,7 +441,7 @@ fn require_encryption_on_libotrs_side_held_message_not_sent_when_libotr_initiate
     assert!(has(&ex.a, "SECURE") && has(&ex.b, "SECURE"), "{ex:?}");
     assert_secure(&mut p, "3");
     // libotr 4.1.1 resends only from `maybe_resend` after a Reveal
-    // Signature, so its held message is never sent (LIBOTR-FACTS §5).
+    // Signature, so its held message is never sent (docs/LIBOTR-DIFFERENCES.md §5).
     assert!(msgs(&ex.a).is_empty(), "{ex:?}");
     let ex = send_all(&mut p, false, "typed after");
     assert_eq!(msgs(&ex.b), vec!["typed after".to_owned()], "{ex:?}");
