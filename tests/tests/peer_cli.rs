@@ -73,7 +73,11 @@ fn script(extra: &[&str], input: &[u8]) -> (ExitStatus, Vec<String>) {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(input).unwrap();
+    // A peer that refuses to start exits without reading: its closed stdin
+    // is then a broken pipe here, which is part of what the test observes.
+    if let Err(e) = stdin.write_all(input) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+    }
     drop(stdin);
     let out = child.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
