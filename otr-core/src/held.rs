@@ -1,5 +1,5 @@
 //! Messages held under REQUIRE_ENCRYPTION until the conversation is private
-//! (LIBOTR-FACTS decision 3: all of them, in order, bounded, expiring).
+//! (`docs/LIBOTR-DIFFERENCES.md`, decision 3: all of them, in order, bounded, expiring).
 
 use std::collections::VecDeque;
 

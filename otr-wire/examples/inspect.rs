@@ -1,7 +1,9 @@
 //! Parses and pretty-prints OTR messages.
 //!
 //! With no arguments it walks through a real v3 conversation recorded from
-//! libotr 4.1.1 (`tests/fixtures/libotr/ake-v3.txt`); with arguments, each
+//! libotr 4.1.1 (the first records of the workspace's
+//! `tests/fixtures/libotr/ake-v3.txt`, copied to `examples/ake-v3-wire.txt`
+//! so that the example travels with the crate); with arguments, each
 //! argument is classified and decoded.
 //!
 //! ```text
@@ -10,8 +12,6 @@
 //! ```
 
 #![allow(clippy::print_stdout)]
-
-use std::path::Path;
 
 use otr_wire::{EncodedMessage, Envelope, MessageBody, Payload, Tlv, classify};
 
@@ -99,15 +99,8 @@ fn main() {
         }
         return;
     }
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/libotr/ake-v3.txt");
-    let Ok(fixture) = std::fs::read_to_string(&path) else {
-        println!("cannot read {}", path.display());
-        return;
-    };
-    println!(
-        "A v3 conversation recorded from libotr 4.1.1 ({}):\n",
-        path.display()
-    );
+    let fixture = include_str!("ake-v3-wire.txt");
+    println!("A v3 conversation recorded from libotr 4.1.1 (examples/ake-v3-wire.txt):\n");
     for line in fixture.lines().filter(|l| l.starts_with("WIRE\t")).take(14) {
         let mut fields = line.splitn(4, '\t').skip(1);
         let (Some(from), Some(to), Some(text)) = (fields.next(), fields.next(), fields.next())

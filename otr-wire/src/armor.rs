@@ -1,6 +1,6 @@
 //! The ASCII armour of encoded messages: `?OTR:` + base64 + `.`.
 //!
-//! Our base64 policy (LIBOTR-FACTS.md decision 10): the standard alphabet with
+//! Our base64 policy (`docs/LIBOTR-DIFFERENCES.md`, decision 10): the standard alphabet with
 //! canonical `=` padding, plus embedded whitespace (space, tab, CR, LF), which
 //! IM networks insert when they wrap long lines. Anything else — other
 //! characters, misplaced padding, a missing final `.` — is rejected. libotr's

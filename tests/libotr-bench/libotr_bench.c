@@ -1,6 +1,6 @@
 /*
  * libotr_bench.c — the libotr 4.1.1 half of otr-core's side-by-side
- * benchmarks (otr-core/benches/session.rs; see README.md here).
+ * benchmarks (tests/benches/session.rs; see README.md here).
  *
  * Two libotr parties, alice and bob, live in this one process, each with
  * its own OtrlUserState, and talk through an in-process FIFO. Keys and

@@ -1,6 +1,6 @@
 /*
  * libotr_peer.c — a command-line OTR endpoint built on libotr 4.1.1 that
- * speaks the line protocol of PEER-PROTOCOL.md (the same protocol as the
+ * speaks the line protocol of docs/PEER-PROTOCOL.md (the same protocol as the
  * workspace's `otr-peer`), so an interop test driver can put libotr on
  * either side of a conversation.
  *

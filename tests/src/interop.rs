@@ -1,8 +1,16 @@
 //! Whether the libotr interop tests may be skipped.
 //!
-//! Under plain `cargo test` a test that needs libotr and does not find it
-//! prints a loud notice and returns. With `OTR_REQUIRE_INTEROP=1` (set by
-//! `.ci/run`) it fails instead, so CI can never pass without running them.
+//! `tests/build.rs` looks for libotr when the tests are built: without it,
+//! every test that needs it is marked `#[ignore]` with the reason (the
+//! `have_libotr` and `have_otr_parse` cfgs), so `cargo test` reports it as
+//! ignored rather than passed; with `OTR_REQUIRE_INTEROP=1` (set by
+//! `.ci/run`) a missing libotr fails the build instead, so CI can never pass
+//! without running them.
+//!
+//! [`skip_or_fail`] is the second line of defence, at run time: libotr was
+//! found but a test program on it still cannot be built or run. Under plain
+//! `cargo test` the test prints a loud notice and returns; with
+//! `OTR_REQUIRE_INTEROP=1` it fails.
 
 /// The environment variable that makes libotr mandatory.
 pub const REQUIRE_VAR: &str = "OTR_REQUIRE_INTEROP";

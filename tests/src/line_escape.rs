@@ -1,4 +1,4 @@
-//! The escaping of the peer line protocol (`../shared/PEER-PROTOCOL.md`):
+//! The escaping of the peer line protocol (`docs/PEER-PROTOCOL.md`):
 //! `\` → `\\`, newline → `\n`, CR → `\r`, TAB → `\t`, other control bytes →
 //! `\xHH`, and a space at the very end → `\x20`. Bytes ≥ 0x80 pass raw.
 

@@ -218,6 +218,10 @@ macro_rules! require_tool {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn libotr_signatures_verify_with_our_key() {
     let tool = require_tool!("libotr_signatures_verify_with_our_key");
     let key = alice_key();
@@ -236,6 +240,10 @@ fn libotr_signatures_verify_with_our_key() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn our_signatures_verify_in_libotr() {
     let tool = require_tool!("our_signatures_verify_in_libotr");
     let key = alice_key();
@@ -260,6 +268,10 @@ fn our_signatures_verify_in_libotr() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn a_key_we_generate_works_in_libotr() {
     let tool = require_tool!("a_key_we_generate_works_in_libotr");
     let mut rng = ChaCha20Rng::seed_from_u64(4);
@@ -391,6 +403,10 @@ fn spellings() -> Vec<(&'static str, Vec<u8>)> {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn libotr_reads_every_spelling_as_we_do() {
     let tool = require_tool!("libotr_reads_every_spelling_as_we_do");
     let alice = parse_privkeys(&std::fs::read(alice_file()).unwrap()).unwrap();
@@ -412,6 +428,10 @@ fn libotr_reads_every_spelling_as_we_do() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn both_refuse_broken_files() {
     let tool = require_tool!("both_refuse_broken_files");
     let text = std::fs::read_to_string(alice_file()).unwrap();
@@ -513,6 +533,10 @@ fn both_refuse_broken_files() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn libotr_rewrites_our_files_byte_for_byte() {
     let tool = require_tool!("libotr_rewrites_our_files_byte_for_byte");
     let c = alice_key().components();
@@ -560,6 +584,10 @@ fn libotr_rewrites_our_files_byte_for_byte() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn an_account_listed_twice_uses_the_last_key_as_libotr_does() {
     let tool = require_tool!("an_account_listed_twice_uses_the_last_key_as_libotr_does");
     let alice = std::fs::read(alice_file()).unwrap();

@@ -1,13 +1,13 @@
-//! The message-state table at engine level (../shared/LIBOTR-FACTS.md §13
-//! and Part 2's decisions), between our own sessions: plain text, tagged
+//! The message-state table at engine level (`docs/LIBOTR-DIFFERENCES.md`
+//! §13 and Part 2's decisions), between our own sessions: plain text, tagged
 //! text, queries and OTR errors received in PLAINTEXT, ENCRYPTED and
 //! FINISHED; ending from each state; query-looking user text while private;
 //! the IGNORE_UNREADABLE flag on our control messages and how unreadable
 //! messages are (not) answered; heartbeats; a re-AKE without a plaintext
 //! window (decision 5); new instances starting PLAINTEXT and created only by
 //! a D-H Commit or D-H Key (decision 6, §7); fragment reassembly per buddy
-//! instance (decision 11); data received while FINISHED (HOSTILE 31); what a
-//! received disconnect wipes (HOSTILE 33); the master commit's lifetime; no
+//! instance (decision 11); data received while FINISHED (hostile case 31); what a
+//! received disconnect wipes (hostile case 33); the master commit's lifetime; no
 //! resend after an error (decision 4); and our error replies.
 
 #![allow(
@@ -941,7 +941,7 @@ fn the_masters_commit_is_answered_until_its_lifetime_ends_and_not_after() {
 
 #[test]
 fn no_message_is_resent_after_an_error_when_the_ake_is_redone() {
-    // v3, and v2 (where libotr resends with "[resent]", LIBOTR-FACTS §5).
+    // v3, and v2 (where libotr resends with "[resent]", docs/LIBOTR-DIFFERENCES.md §5).
     for v2 in [false, true] {
         let bob_policy = if v2 { v2_only() } else { Policy::DEFAULT };
         let mut p = Pair::new(130, test_keys(), config(Policy::ALWAYS), config(bob_policy));

@@ -201,6 +201,10 @@ const NAMES: &[&[u8]] = &[b"alice", b"bob", b"ren\xe9", b"a b", b"", b"x\0y", b"
 const LINE_ENDS: &[&[u8]] = &[b"\n", b"\n", b"\r\n", b"\r", b"", b"\0\n", b"\r\0\n"];
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn instance_tag_files_are_read_as_libotr_reads_them() {
     let tool = require_tool!("instance_tag_files_are_read_as_libotr_reads_them");
     let crafted: &[&[u8]] = &[
@@ -241,6 +245,10 @@ fn instance_tag_files_are_read_as_libotr_reads_them() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn fingerprint_files_are_read_as_libotr_reads_them() {
     let tool = require_tool!("fingerprint_files_are_read_as_libotr_reads_them");
     let upper = FP.to_uppercase();
@@ -305,6 +313,10 @@ fn fingerprint_files_are_read_as_libotr_reads_them() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn an_instance_tag_rewrite_leaves_libotrs_view_of_other_accounts_unchanged() {
     let tool =
         require_tool!("an_instance_tag_rewrite_leaves_libotrs_view_of_other_accounts_unchanged");

@@ -1,4 +1,4 @@
-//! Hostile inputs at the session level (../shared/HOSTILE.md): each case is a
+//! Hostile inputs at the session level (`docs/HOSTILE-TESTS.md`): each case is a
 //! test named after what it checks. "Reject" means an event (or silence), no
 //! panic, the instance state snapshot unchanged, nothing delivered, and the
 //! conversation still working afterwards.

@@ -1,4 +1,4 @@
-//! Hostile SMP input at the session level (../shared/HOSTILE.md 34–39): the
+//! Hostile SMP input at the session level (`docs/HOSTILE-TESTS.md`, cases 34–39): the
 //! attacker is a genuine, private buddy session that sends crafted SMP TLVs.
 
 #![allow(

@@ -16,6 +16,10 @@ use otr_tests::interop_peers::{assert_secure, has, msgs, our_peer, send_all, sta
 use otr_tests::line_escape::unescape;
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn ake_v3_started_by_us() {
     let Some(mut p) = start("ake_v3_started_by_us", &[], &[]) else {
         return;
@@ -27,6 +31,10 @@ fn ake_v3_started_by_us() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn ake_v3_started_by_libotr() {
     let Some(mut p) = start("ake_v3_started_by_libotr", &[], &[]) else {
         return;
@@ -38,6 +46,10 @@ fn ake_v3_started_by_libotr() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn ake_v2_only_both_ways() {
     for starter_is_us in [true, false] {
         let Some(mut p) = start(
@@ -58,6 +70,10 @@ fn ake_v2_only_both_ways() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn three_messages_each_way_with_unicode_newline_tab_and_trailing_space() {
     let Some(mut p) = start("three_messages", &[], &[]) else {
         return;
@@ -77,6 +93,10 @@ fn three_messages_each_way_with_unicode_newline_tab_and_trailing_space() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn two_hundred_alternating_messages() {
     let Some(mut p) = start("two_hundred_alternating", &[], &[]) else {
         return;
@@ -92,6 +112,10 @@ fn two_hundred_alternating_messages() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn two_hundred_messages_one_way_each_direction() {
     let Some(mut p) = start("two_hundred_one_way", &[], &[]) else {
         return;
@@ -107,6 +131,10 @@ fn two_hundred_messages_one_way_each_direction() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn fragmentation_at_max_size_100_both_ways() {
     let Some(mut p) = start(
         "fragmentation_100",
@@ -144,6 +172,10 @@ fn symkey_lines(lines: &[String]) -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn extra_symmetric_key_agrees_v3_and_v2() {
     for (policy, version) in [("default", "3"), ("v2-only", "2")] {
         let Some(mut p) = start("extra_key", &["--policy", policy], &["--policy", policy]) else {
@@ -163,6 +195,10 @@ fn extra_symmetric_key_agrees_v3_and_v2() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn end_from_either_side_finishes_and_refuses_sending() {
     for we_end in [true, false] {
         let Some(mut p) = start("end", &[], &[]) else {
@@ -188,6 +224,10 @@ fn end_from_either_side_finishes_and_refuses_sending() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn re_ake_by_query_while_private() {
     for we_query in [true, false] {
         let Some(mut p) = start("re_ake_query", &[], &[]) else {
@@ -234,6 +274,10 @@ fn re_ake_by_query_while_private() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn re_ake_from_a_whitespace_tag_after_an_end() {
     let Some(mut p) = start("re_ake_tag", &[], &[]) else {
         return;
@@ -279,6 +323,10 @@ fn re_ake_from_a_whitespace_tag_after_an_end() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn require_encryption_on_our_side_holds_and_sends_in_either_role() {
     // We are the one who queries (initiator of the query, responder of the AKE).
     let Some(mut p) = start("require_ours", &["--policy", "always"], &[]) else {
@@ -328,6 +376,10 @@ fn ake_types(lines: &[String]) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn require_encryption_on_libotrs_side_sends_only_as_responder() {
     let Some(mut p) = start("require_libotr", &[], &["--policy", "always"]) else {
         return;
@@ -343,13 +395,17 @@ fn require_encryption_on_libotrs_side_sends_only_as_responder() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn require_encryption_on_libotrs_side_resends_only_the_last_held_message() {
     let Some(mut p) = start("require_libotr_last", &[], &["--policy", "always"]) else {
         return;
     };
     let first = p.libotr.cmd("send first held").unwrap();
     let second = p.libotr.cmd("send second held").unwrap();
-    // libotr holds each and sends a query for each (LIBOTR-FACTS §13).
+    // libotr holds each and sends a query for each (docs/LIBOTR-DIFFERENCES.md §13).
     for out in [&first, &second] {
         assert!(has(out, "EVENT ENCRYPTION_REQUIRED"), "{out:?}");
         let sent = sends(out);
@@ -367,6 +423,10 @@ fn require_encryption_on_libotrs_side_resends_only_the_last_held_message() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn require_encryption_on_libotrs_side_held_message_not_sent_when_libotr_initiates() {
     let Some(mut p) = start("require_libotr_initiator", &[], &["--policy", "always"]) else {
         return;
@@ -381,7 +441,7 @@ fn require_encryption_on_libotrs_side_held_message_not_sent_when_libotr_initiate
     assert!(has(&ex.a, "SECURE") && has(&ex.b, "SECURE"), "{ex:?}");
     assert_secure(&mut p, "3");
     // libotr 4.1.1 resends only from `maybe_resend` after a Reveal
-    // Signature, so its held message is never sent (LIBOTR-FACTS §5).
+    // Signature, so its held message is never sent (docs/LIBOTR-DIFFERENCES.md §5).
     assert!(msgs(&ex.a).is_empty(), "{ex:?}");
     let ex = send_all(&mut p, false, "typed after");
     assert_eq!(msgs(&ex.b), vec!["typed after".to_owned()], "{ex:?}");
@@ -395,6 +455,10 @@ fn require_encryption_on_libotrs_side_held_message_not_sent_when_libotr_initiate
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn heartbeats_after_a_minute_of_silence_both_ways() {
     let Some(mut p) = start("heartbeats", &[], &[]) else {
         return;
@@ -422,6 +486,10 @@ fn heartbeats_after_a_minute_of_silence_both_ways() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn v3_only_libotr_query_fragmented_in_v2_syntax() {
     let Some(mut p) = start(
         "v3_only_fragmented_query",
@@ -443,6 +511,10 @@ fn v3_only_libotr_query_fragmented_in_v2_syntax() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn the_same_key_and_instag_files_give_the_same_identity_in_both_peers() {
     let Some((libotr, _)) = libotr_peer() else {
         skip_or_fail("key_file_interop", "the libotr peer cannot be built");
@@ -493,6 +565,10 @@ fn the_same_key_and_instag_files_give_the_same_identity_in_both_peers() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn fingerprints_file_written_by_us_is_read_by_libotr_and_back() {
     let Some((libotr, _)) = libotr_peer() else {
         skip_or_fail(

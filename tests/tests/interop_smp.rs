@@ -84,6 +84,10 @@ fn smp(
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn smp_right_secret_succeeds_on_both_sides_and_sets_trust_v3_and_v2_both_directions() {
     for policy in ["default", "v2-only"] {
         for we_ask in [true, false] {
@@ -109,6 +113,10 @@ fn smp_right_secret_succeeds_on_both_sides_and_sets_trust_v3_and_v2_both_directi
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn smp_wrong_secret_fails_on_both_sides() {
     for we_ask in [true, false] {
         let Some(mut p) = private("smp_wrong", "default", &[]) else {
@@ -132,6 +140,10 @@ fn smp_wrong_secret_fails_on_both_sides() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn smp_with_a_question_arrives_intact_and_only_the_asker_trusts() {
     for we_ask in [true, false] {
         let Some(mut p) = private("smp_question", "default", &[]) else {
@@ -161,6 +173,10 @@ fn smp_with_a_question_arrives_intact_and_only_the_asker_trusts() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn smp_abort_then_a_fresh_smp_succeeds() {
     for we_abort in [true, false] {
         let Some(mut p) = private("smp_abort", "default", &[]) else {
@@ -189,6 +205,10 @@ fn smp_abort_then_a_fresh_smp_succeeds() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn smp_fragmented_at_max_size_100() {
     for we_ask in [true, false] {
         let Some(mut p) = private("smp_fragmented", "default", &["--max-msg-size", "100"]) else {
@@ -216,6 +236,10 @@ fn smp_fragmented_at_max_size_100() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn smp_started_while_a_burst_of_data_messages_is_in_flight() {
     for we_ask in [true, false] {
         let Some(mut p) = private("smp_burst", "default", &[]) else {
@@ -250,6 +274,10 @@ fn smp_started_while_a_burst_of_data_messages_is_in_flight() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn smp_auto_answer_with_the_configured_secret() {
     let Some(mut p) = start("smp_auto", &["--smp-secret", "auto"], &[]) else {
         return;

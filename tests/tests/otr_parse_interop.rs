@@ -29,6 +29,10 @@ fn bytes(seed: u8, len: usize) -> Vec<u8> {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_otr_parse),
+    ignore = "otr_parse not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn libotr_otr_parse_reads_every_message_we_encode() {
     if !std::path::Path::new(OTR_PARSE).exists() {
         skip_or_fail(

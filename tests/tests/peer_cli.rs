@@ -1,11 +1,11 @@
-//! The `otr-peer` command line itself, against `../shared/PEER-PROTOCOL.md`:
+//! The `otr-peer` command line itself, against `docs/PEER-PROTOCOL.md`:
 //! the parts of the line protocol the interop tests do not reach. `READY`,
 //! `quit` and end of input (exit status 0), `ERR` for unknown commands and
 //! for bad arguments of known ones (the peer keeps going), `poll` and the
 //! `TIMER` line (master-commit and held-message expiry, fragment
 //! reassembly), `mms`, `smp-respond` with nothing pending, `trust` with no
 //! level, the `--show-tlvs` and `--raw` options, `--max-msg-size` too small,
-//! and the escaping of payloads. Where two peers are needed, two `otr-peer`
+//! `help` and `--help`, and the escaping of payloads. Where two peers are needed, two `otr-peer`
 //! processes are connected by the test driver. No libotr needed.
 
 #![allow(
@@ -73,7 +73,11 @@ fn script(extra: &[&str], input: &[u8]) -> (ExitStatus, Vec<String>) {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(input).unwrap();
+    // A peer that refuses to start exits without reading: its closed stdin
+    // is then a broken pipe here, which is part of what the test observes.
+    if let Err(e) = stdin.write_all(input) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+    }
     drop(stdin);
     let out = child.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -695,4 +699,79 @@ fn a_shared_fingerprints_file_keeps_every_other_line_byte_for_byte() {
         "{added:?}"
     );
     assert_eq!(added.lines().count(), 1);
+}
+
+/// The line commands the peer's parser knows: the `b"name" =>` arms of its
+/// command `match` in `src/bin/otr-peer.rs`.
+fn parsed_commands() -> Vec<String> {
+    let source =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin/otr-peer.rs"))
+            .unwrap();
+    let body = &source[source.find("fn command(").unwrap()..];
+    let body = &body[..body.find("\n    fn result(").unwrap()];
+    let mut commands = Vec::new();
+    for line in body.lines() {
+        let line = line.trim_start();
+        if let Some(rest) = line.strip_prefix("b\"")
+            && let Some((name, after)) = rest.split_once('"')
+            && after.trim_start().starts_with("=>")
+        {
+            commands.push(name.to_owned());
+        }
+    }
+    assert!(commands.len() >= 15, "{commands:?}");
+    commands
+}
+
+#[test]
+fn help_prints_one_help_line_for_every_command_the_parser_knows() {
+    let (status, out) = script(&[], b"help\nhelp me\n");
+    assert!(status.success());
+    assert_eq!(out[0], ready_line());
+    let done = out.iter().position(|l| l == "DONE").unwrap();
+    let help = &out[1..done];
+    assert!(help.iter().all(|l| l.starts_with("HELP ")), "{help:?}");
+    let listed: Vec<&str> = help
+        .iter()
+        .map(|l| l["HELP ".len()..].split_whitespace().next().unwrap())
+        .collect();
+    let mut parsed = parsed_commands();
+    parsed.sort();
+    let mut sorted = listed.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, parsed, "help lists exactly the parser's commands");
+    for line in help {
+        let words = line.split_whitespace().count();
+        assert!(words >= 3, "each command has a description: {line:?}");
+    }
+    // `help` takes no argument.
+    assert_err(&out[done + 1..out.len() - 1], "help me");
+    assert_eq!(out.last().unwrap(), "DONE");
+}
+
+#[test]
+fn dash_dash_help_describes_the_peer_and_lists_every_line_command() {
+    let out = Command::new(OTR_PEER).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Off-the-Record"),
+        "its own description, not the test crate's: {text}"
+    );
+    assert!(!text.contains("Integration tests"), "{text}");
+    let listed: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Line commands"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let mut parsed = parsed_commands();
+    parsed.sort();
+    let mut sorted = listed.clone();
+    sorted.sort_unstable();
+    assert_eq!(
+        sorted, parsed,
+        "--help lists exactly the parser's commands:\n{text}"
+    );
 }

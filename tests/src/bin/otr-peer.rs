@@ -1,12 +1,12 @@
 //! `otr-peer`: the workspace's command-line OTR endpoint, speaking the line
-//! protocol of `../shared/PEER-PROTOCOL.md` — one account, one buddy, one
+//! protocol of `docs/PEER-PROTOCOL.md` — one account, one buddy, one
 //! command per line on stdin, results on stdout, `DONE` after each command.
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
 use otr_core::SmpProgress;
 use otr_core::identity::DsaSigningKey;
 use otr_core::otr_wire::InstanceTag;
@@ -19,9 +19,70 @@ use otr_tests::peer_files::PeerFiles;
 use otr_tests::policy_arg::parse_policy;
 use rand_core::{Rng, UnwrapErr};
 
-/// A command-line OTR endpoint (one account talking to one buddy).
+/// The line commands, as `help` and `--help` list them: the command with its
+/// arguments, and what it does.
+const COMMANDS: &[(&str, &str)] = &[
+    (
+        "recv <wire line>",
+        "a message arrived from BUDDY over the network",
+    ),
+    (
+        "send <plaintext>",
+        "send a message to BUDDY (encrypted when private)",
+    ),
+    ("query", "ask BUDDY for a private conversation (OTR query)"),
+    ("smp <secret>", "start SMP with a shared secret"),
+    ("smpq <question>TAB<secret>", "start SMP with a question"),
+    ("smp-respond <secret>", "answer BUDDY's pending SMP request"),
+    ("smp-abort", "abort the SMP in progress"),
+    (
+        "end",
+        "end the private conversation with every instance of BUDDY",
+    ),
+    (
+        "symkey <use> [hex use data]",
+        "use the extra symmetric key (TLV 8)",
+    ),
+    ("poll", "let timers run (heartbeats, held messages, expiry)"),
+    ("fingerprint", "print our own fingerprint (FPR)"),
+    ("state", "print the STATE of the current instance"),
+    (
+        "mms <n>",
+        "change the maximum message size (0 = never fragment)",
+    ),
+    (
+        "trust [level]",
+        "set the trust of BUDDY's active fingerprint (empty = untrusted)",
+    ),
+    ("help", "print this list of commands (HELP lines)"),
+    ("quit", "exit (so does the end of input)"),
+];
+
+/// The command list for `--help`.
+fn commands_help() -> String {
+    let width = COMMANDS.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
+    let mut text = String::from(
+        "Line commands (one per line on stdin; each answers with zero or more lines, then DONE):\n",
+    );
+    for (command, what) in COMMANDS {
+        text.push_str(&format!("  {command:<width$}  {what}\n"));
+    }
+    text.push_str(
+        "\nThe protocol, with every output line: docs/PEER-PROTOCOL.md in the otr-rs repository.",
+    );
+    text
+}
+
+/// A command-line OTR endpoint: one account talking to one buddy, driven one
+/// line at a time on stdin/stdout; it reads and writes libotr's key,
+/// instance-tag and fingerprint files.
 #[derive(Debug, Parser)]
-#[command(name = "otr-peer", version, about)]
+#[command(
+    name = "otr-peer",
+    version,
+    about = "A command-line Off-the-Record Messaging (OTR v2/v3) endpoint: one account talking to one buddy, one command per line on stdin",
+    long_about = None
+)]
 struct Args {
     /// default|opportunistic|manual|always|never|v2-only|v3-only|<number>, or a
     /// `,`/`+` separated list of those and allow-v2, allow-v3, require-encryption,
@@ -268,7 +329,14 @@ impl Peer {
         };
         let takes_no_argument = matches!(
             cmd,
-            b"query" | b"end" | b"poll" | b"fingerprint" | b"state" | b"smp-abort" | b"quit"
+            b"query"
+                | b"end"
+                | b"poll"
+                | b"fingerprint"
+                | b"state"
+                | b"smp-abort"
+                | b"help"
+                | b"quit"
         );
         match cmd {
             _ if takes_no_argument && line.len() > cmd.len() => {
@@ -357,6 +425,13 @@ impl Peer {
                 let r = self.session.abort_smp(None);
                 self.result(r);
             }
+            b"help" => {
+                let width = COMMANDS.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
+                for (command, what) in COMMANDS {
+                    let line = format!("HELP {command:<width$}  {what}");
+                    self.line(&[line.as_bytes()]);
+                }
+            }
             b"quit" => {
                 self.line(&[b"DONE"]);
                 return false;
@@ -404,7 +479,8 @@ impl Peer {
 }
 
 fn main() {
-    let args = Args::parse();
+    let matches = Args::command().after_help(commands_help()).get_matches();
+    let args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let policy = match parse_policy(&args.policy) {
         Ok(p) => p,
         Err(e) => {

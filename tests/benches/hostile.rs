@@ -30,7 +30,7 @@
 //! The summary prints ours / libotr per kind and checks the rule: nowhere
 //! more than 2× libotr.
 //!
-//! `cargo bench -p otr-core --bench hostile`
+//! `cargo bench -p otr-tests --bench hostile`
 
 #![allow(
     missing_docs,

@@ -24,7 +24,7 @@ pub const SMP_SECRET: &[u8] = b"correct horse battery staple";
 // Keys
 
 pub fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/libotr")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/libotr")
 }
 
 /// The fixture key for `name`, or a fresh one when the file is unusable.
@@ -226,7 +226,7 @@ pub struct Libotr {
 impl Libotr {
     /// Builds the C program next to this bench binary (`target/<profile>/libotr-bench`).
     pub fn build() -> Option<Self> {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/libotr-bench/build.sh");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("libotr-bench/build.sh");
         let outdir = std::env::current_exe()
             .ok()
             .and_then(|exe| Some(exe.parent()?.parent()?.join("libotr-bench")))

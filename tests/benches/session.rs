@@ -22,7 +22,7 @@
 //! After criterion's own report, a summary prints ours / libotr per scenario
 //! (mean over every timed iteration, warm-up included) against the goals.
 //!
-//! `cargo bench -p otr-core --bench session`
+//! `cargo bench -p otr-tests --bench session`
 
 #![allow(
     missing_docs,
