@@ -61,6 +61,30 @@
 //! the host to drain ([`Manager::poll_action`], [`Manager::drain_actions`]).
 //! [`Manager`] documents the loop with a two-manager example.
 //!
+//! # Randomness, time and files
+//!
+//! [`Session::with_system_defaults`] and [`Manager::with_system_defaults`]
+//! take the OS's randomness ([`OsRandom`]) and monotonic clock
+//! ([`StdClock`]); [`Session::new`] and [`Manager::new`] take any
+//! [`rand_core`] 0.10 `CryptoRng` (name it through the re-export) and any
+//! [`Clock`]. Timers: sleep for [`Session::timeout_in`] (or until
+//! [`Session::poll_timeout`], [`StdClock::instant`] gives the `Instant`),
+//! then call [`Session::handle_due_timeouts`]. Keys, instance tags and
+//! fingerprints: see [`identity`] (libotr's files, loaded or created on
+//! first use, written 0600 and atomically).
+//!
+//! # Features
+//!
+//! - `getrandom` (default): [`OsRandom`] and the `with_system_defaults`
+//!   constructors. Without it, bring a generator.
+//! - `tracing`: debug output through `tracing` (message types, states,
+//!   instance tags; never a secret).
+//!
+//! otr-core needs `std` (the manager shares one RNG and clock between its
+//! sessions behind `std::sync`, and the identity helpers read and write
+//! files); the codec ([`otr_wire`]) and `otr-smp` below it are `no_std` +
+//! `alloc` without their default `std` feature.
+//!
 //! # Parity with the C# library
 //!
 //! Every call and event of the C# OTR library (its `OTRSessionManager`), and

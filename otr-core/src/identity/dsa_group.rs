@@ -263,7 +263,7 @@ mod tests {
     use super::weak_test_keys::*;
     use crate::identity::{DsaSigningKey, IdentityError, parse_privkeys};
 
-    const ALICE_KEY: &[u8] = include_bytes!("../../../tests/fixtures/libotr/alice.key");
+    const ALICE_KEY: &[u8] = include_bytes!("../../fixtures/alice.key");
 
     fn our_key(p: &str, q: &str, g: &str, x: &[u8]) -> Result<DsaSigningKey, IdentityError> {
         DsaSigningKey::from_components(&bytes(p), &bytes(q), &bytes(g), x)

@@ -182,8 +182,8 @@ pub fn merge_fingerprints(
 mod tests {
     use super::*;
 
-    const ALICE: &[u8] = include_bytes!("../../../tests/fixtures/libotr/alice.fpr");
-    const BOB: &[u8] = include_bytes!("../../../tests/fixtures/libotr/bob.fpr");
+    const ALICE: &[u8] = include_bytes!("../../fixtures/alice.fpr");
+    const BOB: &[u8] = include_bytes!("../../fixtures/bob.fpr");
 
     fn known(username: &str, hex: &str, trust: &str) -> KnownFingerprint {
         KnownFingerprint {
@@ -215,7 +215,7 @@ mod tests {
     #[test]
     fn fixture_fingerprints_are_the_peers_keys() {
         // alice trusts bob's key, bob has seen alice's key (ake-v3.txt's KEY records).
-        let records = include_str!("../../../tests/fixtures/libotr/ake-v3.txt");
+        let records = include_str!("../../fixtures/ake-v3.txt");
         let human = |who: &str| {
             records
                 .lines()

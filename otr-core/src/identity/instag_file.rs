@@ -177,8 +177,8 @@ pub fn merge_instag(existing: &[u8], entry: &InstagEntry) -> Result<Vec<u8>, Lin
 mod tests {
     use super::*;
 
-    const ALICE: &[u8] = include_bytes!("../../../tests/fixtures/libotr/alice.instag");
-    const BOB: &[u8] = include_bytes!("../../../tests/fixtures/libotr/bob.instag");
+    const ALICE: &[u8] = include_bytes!("../../fixtures/alice.instag");
+    const BOB: &[u8] = include_bytes!("../../fixtures/bob.instag");
 
     fn entry(account: &str, protocol: &str, tag: u32) -> InstagEntry {
         InstagEntry {

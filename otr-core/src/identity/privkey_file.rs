@@ -377,9 +377,9 @@ mod tests {
     use base64::Engine;
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 
-    const ALICE_KEY: &[u8] = include_bytes!("../../../tests/fixtures/libotr/alice.key");
-    const BOB_KEY: &[u8] = include_bytes!("../../../tests/fixtures/libotr/bob.key");
-    const AKE_V3: &str = include_str!("../../../tests/fixtures/libotr/ake-v3.txt");
+    const ALICE_KEY: &[u8] = include_bytes!("../../fixtures/alice.key");
+    const BOB_KEY: &[u8] = include_bytes!("../../fixtures/bob.key");
+    const AKE_V3: &str = include_str!("../../fixtures/ake-v3.txt");
 
     fn human_fingerprint(who: &str) -> String {
         AKE_V3

@@ -240,7 +240,7 @@ mod tests {
     use rand_chacha::ChaCha20Rng;
     use rand_chacha::rand_core::{Rng, SeedableRng};
 
-    const ALICE_KEY: &[u8] = include_bytes!("../../../tests/fixtures/libotr/alice.key");
+    const ALICE_KEY: &[u8] = include_bytes!("../../fixtures/alice.key");
 
     fn alice() -> std::sync::Arc<DsaSigningKey> {
         parse_privkeys(ALICE_KEY).unwrap().remove(0).key

@@ -212,9 +212,9 @@ mod tests {
     use super::*;
     use crate::identity::parse_privkeys;
 
-    const ALICE_KEY: &[u8] = include_bytes!("../../../tests/fixtures/libotr/alice.key");
-    const BOB_KEY: &[u8] = include_bytes!("../../../tests/fixtures/libotr/bob.key");
-    const AKE_V3: &str = include_str!("../../../tests/fixtures/libotr/ake-v3.txt");
+    const ALICE_KEY: &[u8] = include_bytes!("../../fixtures/alice.key");
+    const BOB_KEY: &[u8] = include_bytes!("../../fixtures/bob.key");
+    const AKE_V3: &str = include_str!("../../fixtures/ake-v3.txt");
 
     /// `(pubkey body hex, human fingerprint)` of a KEY record.
     fn key_record(who: &str) -> (Vec<u8>, String) {
