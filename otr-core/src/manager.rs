@@ -788,7 +788,7 @@ impl Manager {
             rng.clone(),
             clock.clone(),
         );
-        for (fingerprint, trust) in &stored_trust.remove(buddy).unwrap_or_default() {
+        for (fingerprint, trust) in stored_trust.remove(buddy).unwrap_or_default().iter() {
             session.set_trust(*fingerprint, trust.clone());
         }
         session

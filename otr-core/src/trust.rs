@@ -4,8 +4,8 @@
 //! between these and libotr's file.
 
 use core::fmt;
-use std::collections::BTreeMap;
 
+use litemap::LiteMap;
 use otr_wire::Fingerprint;
 
 /// The trust the user gave a buddy's key (libotr's `Fingerprint.trust`).
@@ -87,7 +87,8 @@ impl fmt::Display for Trust {
 /// `Fingerprint`s in a context).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KnownFingerprints {
-    keys: BTreeMap<Fingerprint, Trust>,
+    /// A sorted vector: a buddy has one or a few keys.
+    keys: LiteMap<Fingerprint, Trust>,
 }
 
 impl KnownFingerprints {
@@ -131,8 +132,9 @@ impl KnownFingerprints {
 
     /// Adds every entry of `other` (its trust winning).
     pub fn extend(&mut self, other: &Self) {
-        self.keys
-            .extend(other.keys.iter().map(|(f, t)| (*f, t.clone())));
+        for (f, t) in other.keys.iter() {
+            self.keys.insert(*f, t.clone());
+        }
     }
 
     /// How many keys are known.
@@ -155,15 +157,6 @@ impl KnownFingerprints {
     /// The trust values, in fingerprint order.
     pub fn values(&self) -> impl Iterator<Item = &Trust> {
         self.keys.values()
-    }
-}
-
-impl<'a> IntoIterator for &'a KnownFingerprints {
-    type Item = (&'a Fingerprint, &'a Trust);
-    type IntoIter = std::collections::btree_map::Iter<'a, Fingerprint, Trust>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.keys.iter()
     }
 }
 

@@ -3,7 +3,7 @@
 //! which a message is for, and which is the best to send to. Changes only
 //! which contexts exist.
 
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 
 use otr_wire::InstanceTag;
 
@@ -21,14 +21,15 @@ pub(super) enum Target {
 /// The master context and the children.
 pub(super) struct Contexts {
     pub master: Context,
-    pub children: BTreeMap<InstanceTag, Context>,
+    /// One small sorted vector (usually one instance), in tag order.
+    pub children: LiteMap<InstanceTag, Context>,
 }
 
 impl Contexts {
     pub fn new() -> Self {
         Self {
             master: Context::new(None),
-            children: BTreeMap::new(),
+            children: LiteMap::new(),
         }
     }
 
@@ -62,7 +63,7 @@ impl Contexts {
 
     /// The master first, then the children in tag order.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Context> {
-        core::iter::once(&mut self.master).chain(self.children.values_mut())
+        core::iter::once(&mut self.master).chain(self.children.iter_mut().map(|(_, c)| c))
     }
 
     /// Whether any instance is private or finished.
@@ -119,7 +120,7 @@ impl Contexts {
             (state, trusted, ctx.last_received_number)
         };
         let mut best = (Target::Master, rank(&self.master));
-        for (tag, ctx) in &self.children {
+        for (tag, ctx) in self.children.iter() {
             let r = rank(ctx);
             if r > best.1 {
                 best = (Target::Child(*tag), r);

@@ -47,7 +47,7 @@ pub(super) fn deadlines(core: &SessionCore, contexts: &Contexts) -> Vec<(Timer, 
     {
         all.push((Timer::MasterCommit, started.after(c.master_commit_lifetime)));
     }
-    for (tag, ctx) in &contexts.children {
+    for (tag, ctx) in contexts.children.iter() {
         all.extend(
             ctx.reassembly
                 .deadline(c.fragment_lifetime)
