@@ -44,6 +44,7 @@ use otr_core::identity::{
     load_or_create_instag_file, load_or_create_privkey_file, write_private_file,
 };
 use otr_core::{Action, Event, Manager, ManagerConfig, OsRandom, SmpProgress};
+use otr_tests::line_escape::{escape, unescape};
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
@@ -129,37 +130,12 @@ impl Wait {
     }
 }
 
-/// One message as one line: `\` → `\\`, newline → `\n`.
+/// One message as one line: the peer protocol's escaping
+/// (`otr_tests::line_escape`), then a newline.
 fn frame(message: &[u8]) -> Vec<u8> {
-    let mut line = Vec::with_capacity(message.len() + 1);
-    for &b in message {
-        match b {
-            b'\\' => line.extend_from_slice(b"\\\\"),
-            b'\n' => line.extend_from_slice(b"\\n"),
-            _ => line.push(b),
-        }
-    }
+    let mut line = escape(message);
     line.push(b'\n');
     line
-}
-
-fn unframe(line: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(line.len());
-    let mut bytes = line.iter();
-    while let Some(&b) = bytes.next() {
-        match (b, bytes.as_slice().first()) {
-            (b'\\', Some(b'n')) => {
-                out.push(b'\n');
-                bytes.next();
-            }
-            (b'\\', Some(b'\\')) => {
-                out.push(b'\\');
-                bytes.next();
-            }
-            _ => out.push(b),
-        }
-    }
-    out
 }
 
 /// The chat of one person.
@@ -405,7 +381,7 @@ impl Chat {
             match inputs.recv_timeout(wait) {
                 Ok(Input::Network(line)) => {
                     self.otr
-                        .handle_input(&self.buddy.clone(), &unframe(&line))?;
+                        .handle_input(&self.buddy.clone(), &unescape(&line))?;
                 }
                 Ok(Input::NetworkClosed) => {
                     self.say(&format!("{} left", self.buddy));

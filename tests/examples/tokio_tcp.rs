@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use otr_core::identity::{DsaSigningKey, generate_instance_tag};
 use otr_core::{Action, Event, Manager, ManagerAction, ManagerConfig, OsRandom};
+use otr_tests::line_escape::{escape, unescape};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};
@@ -37,38 +38,12 @@ fn account(name: &str) -> Result<Manager, BoxError> {
     Ok(Manager::with_system_defaults(config, key, tag)?)
 }
 
-/// One message as one line: `\` → `\\`, newline → `\n`, then a newline.
+/// One message as one line: the peer protocol's escaping
+/// (`otr_tests::line_escape`), then a newline.
 fn frame(message: &[u8]) -> Vec<u8> {
-    let mut line = Vec::with_capacity(message.len() + 1);
-    for &b in message {
-        match b {
-            b'\\' => line.extend_from_slice(b"\\\\"),
-            b'\n' => line.extend_from_slice(b"\\n"),
-            _ => line.push(b),
-        }
-    }
+    let mut line = escape(message);
     line.push(b'\n');
     line
-}
-
-/// The message in one line (without its newline).
-fn unframe(line: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(line.len());
-    let mut bytes = line.iter();
-    while let Some(&b) = bytes.next() {
-        match (b, bytes.as_slice().first()) {
-            (b'\\', Some(b'n')) => {
-                out.push(b'\n');
-                bytes.next();
-            }
-            (b'\\', Some(b'\\')) => {
-                out.push(b'\\');
-                bytes.next();
-            }
-            _ => out.push(b),
-        }
-    }
-    out
 }
 
 /// Writes the queued sends to the socket; returns the other actions, in order.
@@ -111,7 +86,7 @@ async fn host(me: &str, stream: TcpStream, mut otr: Manager, react: React) -> Re
             line = lines.next_segment() => match line? {
                 Some(line) => {
                     let buddy = if me == ALICE { BOB } else { ALICE };
-                    otr.handle_input(buddy, &unframe(&line))?;
+                    otr.handle_input(buddy, &unescape(&line))?;
                 }
                 None => return Ok(()), // the peer hung up
             },
