@@ -1,13 +1,28 @@
 //! The Rust-side state behind the C structs.
 
 /// What libotr keeps in `ConnContext.context_priv`, as far as this library
-/// needs it.
+/// needs it. The first fields have libotr's `ConnContextPriv` layout (a test
+/// peer reads `their_keyid`); the rest is ours.
+#[repr(C)]
 #[derive(Debug, Default)]
 pub struct ContextPriv {
+    /// libotr's `fragment` (always NULL here: otr-core reassembles).
+    pub fragment: usize,
+    /// libotr's `fragment_len`.
+    pub fragment_len: usize,
+    /// libotr's `fragment_n`.
+    pub fragment_n: u16,
+    /// libotr's `fragment_k`.
+    pub fragment_k: u16,
+    /// libotr's `their_keyid`: non-zero while the instance is ENCRYPTED.
+    pub their_keyid: u32,
     /// When a data message last arrived (seconds; ranks `OTRL_INSTAG_BEST`).
     pub lastrecv: i64,
     /// When a data message was last sent.
     pub lastsent: i64,
+    /// The engine for this buddy (master contexts only): every instance of
+    /// the buddy lives in one otr-core session.
+    pub session: Option<Box<otr_core::Session>>,
 }
 
 /// The message states (`OtrlMessageState`).

@@ -580,7 +580,10 @@ pub unsafe extern "C" fn otrl_context_force_finished(context: *mut ConnContext) 
         return;
     }
     // SAFETY: the caller's promise.
-    guard((), || unsafe { force_finished(context) });
+    guard((), || unsafe {
+        super::message::drop_session(context);
+        force_finished(context);
+    });
 }
 
 /// `otrl_context_force_plaintext`.
@@ -594,6 +597,7 @@ pub unsafe extern "C" fn otrl_context_force_plaintext(context: *mut ConnContext)
     }
     // SAFETY: the caller's promise.
     guard((), || unsafe {
+        super::message::drop_session(context);
         force_finished(context);
         (*context).msgstate = msgstate::PLAINTEXT;
     });

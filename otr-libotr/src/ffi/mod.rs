@@ -9,6 +9,7 @@ pub mod context;
 pub mod files;
 pub mod init;
 pub mod instag;
+pub mod message;
 pub mod privkey;
 pub mod tlv;
 pub mod types;
