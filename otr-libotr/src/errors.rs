@@ -1,7 +1,10 @@
 //! libotr's error values: libgcrypt's `gcry_error_t`, a gpg-error code with
-//! the error source `GPG_ERR_SOURCE_GCRYPT` (1) in bits 24..30. Clients print
-//! them with `gcry_strerror` and compare them with `gcry_error_from_errno`,
-//! so the numbers must be libgcrypt's.
+//! an error source in bits 24..30. Clients print them with `gcry_strerror`
+//! and compare them with `gcry_error_from_errno`, so the numbers must be
+//! libotr's: errors from the C library (`gcry_error_from_errno`) and from
+//! libgcrypt itself carry the source `GPG_ERR_SOURCE_GCRYPT` (1); errors
+//! libotr makes itself (`gcry_error(GPG_ERR_INV_VALUE)` in libotr's code)
+//! carry `GPG_ERR_SOURCE_USER_1` (32), libotr's build default.
 
 /// `gcry_error_t`.
 pub type GcryError = u32;
@@ -10,6 +13,7 @@ pub type GcryError = u32;
 pub const NO_ERROR: GcryError = 0;
 
 const SOURCE_GCRYPT: u32 = 1;
+const SOURCE_USER_1: u32 = 32;
 const SYSTEM_ERROR: u32 = 1 << 15;
 
 /// `GPG_ERR_UNUSABLE_SECKEY`.
@@ -21,13 +25,24 @@ pub const ENOMEM: u32 = SYSTEM_ERROR | 86;
 /// `GPG_ERR_UNKNOWN_ERRNO`.
 pub const UNKNOWN_ERRNO: u32 = 16382;
 
-/// `gcry_error(code)`: the code with libgcrypt's error source (0 stays 0).
+/// An error libotr makes itself: `gcry_error(code)` as compiled in libotr
+/// (source `GPG_ERR_SOURCE_USER_1`; 0 stays 0).
 #[must_use]
 pub const fn gcry_error(code: u32) -> GcryError {
+    make(SOURCE_USER_1, code)
+}
+
+/// An error libgcrypt reports (source `GPG_ERR_SOURCE_GCRYPT`).
+#[must_use]
+pub const fn gcrypt_error(code: u32) -> GcryError {
+    make(SOURCE_GCRYPT, code)
+}
+
+const fn make(source: u32, code: u32) -> GcryError {
     if code == 0 {
         NO_ERROR
     } else {
-        (SOURCE_GCRYPT << 24) | (code & 0xffff)
+        (source << 24) | (code & 0xffff)
     }
 }
 
@@ -37,7 +52,7 @@ pub fn from_errno(errno: i32) -> GcryError {
     if errno == 0 {
         return NO_ERROR;
     }
-    gcry_error(errno_code(errno))
+    gcrypt_error(errno_code(errno))
 }
 
 /// `gpg_err_code_from_errno` for the errno values file operations give.
@@ -80,7 +95,8 @@ mod tests {
     #[test]
     fn values_match_libgcrypt() {
         assert_eq!(from_errno(libc::ENOENT), 0x0100_8051);
-        assert_eq!(gcry_error(INV_VALUE), 0x0100_0037);
+        assert_eq!(gcry_error(INV_VALUE), 0x2000_0037);
+        assert_eq!(gcrypt_error(205), 0x0100_00cd);
         assert_eq!(from_errno(0), 0);
     }
 }

@@ -698,8 +698,9 @@ unsafe fn smp_event(ops: &Ops, c: *mut ConnContext, progress: &SmpProgress) {
             }
             SmpProgress::InProgress => (6, None),
             SmpProgress::Succeeded | SmpProgress::Failed | SmpProgress::Cheated => {
+                // libotr keeps the secret until the state is freed
+                // (otrl_sm_state_free, an abort, or a new exchange).
                 if let Some(sm) = sm {
-                    sm.secret = null_mut();
                     sm.next_expected = 0;
                     sm.sm_prog_state = match progress {
                         SmpProgress::Succeeded => 1,

@@ -128,7 +128,7 @@ fn parse_error(error: &otr_core::identity::PrivkeyFileError) -> GcryError {
     match error {
         // gcry_sexp_new's complaint: libgcrypt's s-expression codes differ by
         // the fault; one stands for all of them.
-        otr_core::identity::PrivkeyFileError::Syntax(_) => gcry_error(205),
+        otr_core::identity::PrivkeyFileError::Syntax(_) => errors::gcrypt_error(205),
         _ => gcry_error(errors::UNUSABLE_SECKEY),
     }
 }
