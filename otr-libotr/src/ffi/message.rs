@@ -513,6 +513,25 @@ unsafe fn process(
     data: *mut c_void,
 ) -> Outcome {
     let mut out = Outcome::default();
+    // Trust set by the engine (SMP success) is in the C structs before any
+    // callback of the batch runs, as libotr sets it before it reports the
+    // SMP result (clients write the fingerprint file from that callback).
+    // libotr writes the file right after (its `set_smp_trust`).
+    let mut trust_changed = false;
+    for action in &actions {
+        if let Action::Event {
+            event: Event::TrustChanged { fingerprint, trust },
+            ..
+        } = action
+        {
+            // SAFETY: master is live.
+            unsafe { apply_trust(master, fingerprint, trust) };
+            trust_changed = true;
+        }
+    }
+    if trust_changed {
+        ops.write_fingerprints();
+    }
     // SAFETY: master is live; its names are C strings owned by it.
     let (acct_c, proto_c, user_c) = unsafe {
         (
@@ -619,13 +638,8 @@ unsafe fn handle_event(
                 }
                 ops.write_fingerprints();
             }
-            Event::TrustChanged { fingerprint, trust } => {
-                let (f, _) = find_fingerprint(master, fingerprint.as_bytes(), true);
-                if !f.is_null() {
-                    let text = trust.as_libotr();
-                    set_trust(f, if text.is_empty() { None } else { Some(text) });
-                }
-            }
+            // Applied (and written) before the batch's callbacks.
+            Event::TrustChanged { .. } => {}
             Event::EncryptionRequired => ops.msg_event(msgevent::ENCRYPTION_REQUIRED, c, None, 0),
             Event::EncryptionError => ops.msg_event(msgevent::ENCRYPTION_ERROR, c, None, 0),
             Event::ConnectionEnded => ops.msg_event(msgevent::CONNECTION_ENDED, c, None, 0),
@@ -674,6 +688,25 @@ unsafe fn handle_event(
             }
             Event::Smp(progress) => smp_event(ops, c, &progress),
             _ => {}
+        }
+    }
+}
+
+/// Sets a fingerprint's C trust string from the engine's trust.
+///
+/// # Safety
+/// `master` is live.
+unsafe fn apply_trust(
+    master: *mut ConnContext,
+    fingerprint: &otr_core::otr_wire::Fingerprint,
+    trust: &Trust,
+) {
+    // SAFETY: the caller's promise.
+    unsafe {
+        let (f, _) = find_fingerprint(master, fingerprint.as_bytes(), true);
+        if !f.is_null() {
+            let text = trust.as_libotr();
+            set_trust(f, if text.is_empty() { None } else { Some(text) });
         }
     }
 }
