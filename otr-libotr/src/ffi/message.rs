@@ -180,6 +180,38 @@ impl Ops {
         }
     }
 
+    /// The client's conversion of a message (`convert_msg`, then
+    /// `convert_free`): `kind` 0 before encrypting, 1 after decrypting.
+    ///
+    /// # Safety
+    /// `context` is live.
+    unsafe fn convert(
+        &self,
+        context: *mut ConnContext,
+        kind: c_int,
+        text: &[u8],
+    ) -> Option<Vec<u8>> {
+        let f = self.table()?.convert_msg?;
+        let src = malloc_cstring(text);
+        if src.is_null() {
+            return None;
+        }
+        let mut dest: *mut c_char = null_mut();
+        // SAFETY: the client's callback; src is ours (freed after), dest is
+        // NULL or the client's string, released with convert_free.
+        unsafe {
+            f(self.opdata, context, kind, &raw mut dest, src);
+            let out = c_bytes(dest).map(<[u8]>::to_vec);
+            if !dest.is_null()
+                && let Some(release) = self.table().and_then(|t| t.convert_free)
+            {
+                release(self.opdata, context, dest);
+            }
+            free(src);
+            out
+        }
+    }
+
     fn timer_control(&self, interval: c_uint) {
         if let Some(f) = self.table().and_then(|t| t.timer_control) {
             // SAFETY: the client's callback with its data.
@@ -894,6 +926,25 @@ pub unsafe extern "C" fn otrl_message_sending(
             if let Some(c) = contextp.as_mut() {
                 *c = master;
             }
+            let policy = ops.policy(master);
+            if policy & 0x06 == 0 {
+                return errors::NO_ERROR;
+            }
+            if is_query(text) {
+                // As libotr: a user's "?OTR?" becomes the full query.
+                let sends = vec![query_text(account, policy)];
+                hand_over(
+                    &ops,
+                    accountname,
+                    protocol,
+                    recipient,
+                    sends,
+                    frag_policy,
+                    messagep,
+                    text,
+                );
+                return errors::NO_ERROR;
+            }
             if !ensure_session(us, &ops, master, true) {
                 return errors::NO_ERROR;
             }
@@ -910,53 +961,38 @@ pub unsafe extern "C" fn otrl_message_sending(
             let target = options
                 .instance
                 .or_else(|| session.best_instance().instance);
-            let actions = if is_query(text) {
-                // As libotr: a user's "?OTR?" becomes the full query.
-                session.send_query()
+            let encrypted = session
+                .instances()
+                .iter()
+                .any(|s| s.instance == target && s.message_state == MessageState::Encrypted);
+            let converted = if encrypted && !is_query(text) {
+                ops.convert(context_for(us, master, target, add_appdata, data), 0, text)
             } else {
-                match session.send_message_with(text, &options) {
-                    Ok(a) => a,
-                    Err(_) => return gcry_error(errors::INV_VALUE),
-                }
+                None
+            };
+            let Some(session) = session_of(master) else {
+                return errors::NO_ERROR;
+            };
+            let body = converted.as_deref().unwrap_or(text);
+            let actions = match session.send_message_with(body, &options) {
+                Ok(a) => a,
+                Err(_) => return gcry_error(errors::INV_VALUE),
             };
             let out = process(us, &ops, master, actions, Mode::Sending, add_appdata, data);
             let context = context_for(us, master, target, add_appdata, data);
             if let Some(c) = contextp.as_mut() {
                 *c = context;
             }
-            let mut sends = out.sends;
-            let returned: Option<Vec<u8>> = if sends.is_empty() {
-                // Nothing may go out in the clear (held, or FINISHED).
-                Some(Vec::new())
-            } else if sends.len() == 1 && sends.first().is_some_and(|s| s.as_slice() == text) {
-                None
-            } else {
-                match frag_policy {
-                    frag::SEND_ALL => {
-                        for s in &sends {
-                            ops.inject(accountname, protocol, recipient, s);
-                        }
-                        Some(Vec::new())
-                    }
-                    frag::SEND_ALL_BUT_FIRST => {
-                        let first = sends.remove(0);
-                        for s in &sends {
-                            ops.inject(accountname, protocol, recipient, s);
-                        }
-                        Some(first)
-                    }
-                    _ => {
-                        let last = sends.pop().unwrap_or_default();
-                        for s in &sends {
-                            ops.inject(accountname, protocol, recipient, s);
-                        }
-                        Some(last)
-                    }
-                }
-            };
-            if let Some(bytes) = returned {
-                *messagep = malloc_cstring(&bytes);
-            }
+            hand_over(
+                &ops,
+                accountname,
+                protocol,
+                recipient,
+                out.sends,
+                frag_policy,
+                messagep,
+                text,
+            );
             if let Some(p) = priv_of(context) {
                 p.lastsent = now_secs();
             }
@@ -967,6 +1003,52 @@ pub unsafe extern "C" fn otrl_message_sending(
             errors::NO_ERROR
         }
     })
+}
+
+/// Gives the wire forms of the user's message to the client as the
+/// fragment policy says: injected, or returned in `*messagep`. Nothing to
+/// send gives "" (never NULL, which would send the plaintext); a message
+/// that goes out unchanged leaves `*messagep` NULL.
+///
+/// # Safety
+/// The names are C strings; `messagep` is writable.
+#[allow(clippy::too_many_arguments)]
+unsafe fn hand_over(
+    ops: &Ops,
+    accountname: *const c_char,
+    protocol: *const c_char,
+    recipient: *const c_char,
+    mut sends: Vec<Vec<u8>>,
+    frag_policy: c_int,
+    messagep: *mut *mut c_char,
+    original: &[u8],
+) {
+    let returned: Option<Vec<u8>> = if sends.is_empty() {
+        Some(Vec::new())
+    } else if sends.len() == 1 && sends.first().is_some_and(|s| s.as_slice() == original) {
+        None
+    } else {
+        let (keep, inject): (Option<Vec<u8>>, Vec<Vec<u8>>) = match frag_policy {
+            frag::SEND_ALL => (Some(Vec::new()), sends),
+            frag::SEND_ALL_BUT_FIRST => {
+                let first = sends.remove(0);
+                (Some(first), sends)
+            }
+            _ => {
+                let last = sends.pop();
+                (last, sends)
+            }
+        };
+        for s in &inject {
+            // SAFETY: C strings (caller).
+            unsafe { ops.inject(accountname, protocol, recipient, s) };
+        }
+        keep
+    };
+    if let Some(bytes) = returned {
+        // SAFETY: messagep is writable (caller).
+        unsafe { *messagep = malloc_cstring(&bytes) };
+    }
 }
 
 fn now_secs() -> i64 {
@@ -1087,10 +1169,16 @@ pub unsafe extern "C" fn otrl_message_receiving(
                 }
                 if !msg.text.is_empty() {
                     result = 0;
-                    if (msg.encrypted || msg.text.as_slice() != text)
+                    let shown = if msg.encrypted {
+                        ops.convert(context, 1, &msg.text)
+                            .unwrap_or_else(|| msg.text.clone())
+                    } else {
+                        msg.text.clone()
+                    };
+                    if (msg.encrypted || shown.as_slice() != text)
                         && let Some(m) = newmessagep.as_mut()
                     {
-                        *m = malloc_cstring(&msg.text);
+                        *m = malloc_cstring(&shown);
                     }
                 }
             }

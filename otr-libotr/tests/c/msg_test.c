@@ -1,0 +1,201 @@
+/*
+ * msg_test: two accounts in one process talk through libotr's messaging
+ * API; the program prints only what must be the same on every libotr
+ * (the test compares the transcripts of the real libotr and ours).
+ *
+ *   msg_test KEYDIR
+ *
+ * Covers: "?OTR?" becoming the default query (named by the account, not by
+ * account_name), otrl_proto_default_query_msg, the AKE through inject_message,
+ * SEND_ALL_BUT_LAST and SEND_SKIP, convert_msg / convert_free around
+ * encryption and decryption, otrl_message_symkey and received_symkey,
+ * disconnect (FINISHED on the other side, "" when sending there).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gcrypt.h>
+#include <libotr/proto.h>
+#include <libotr/context.h>
+#include <libotr/instag.h>
+#include <libotr/message.h>
+#include <libotr/privkey.h>
+#include <libotr/tlv.h>
+#include <libotr/userstate.h>
+
+#define CHECK(cond) do { if (!(cond)) { \
+    printf("FAIL: %s (line %d)\n", #cond, __LINE__); exit(1); } } while (0)
+
+typedef struct {
+    const char *name, *account;
+    OtrlUserState us;
+    int secure, converts_out, converts_in, convert_frees, names, name_frees, symkeys;
+    unsigned char symkey[32];
+} Party;
+
+static Party alice = { "alice", "alice@example.org" };
+static Party bob = { "bob", "bob@example.org" };
+
+/* The network: one queue of messages per recipient. */
+#define QMAX 64
+static struct { Party *to; char *msg; } queue[QMAX];
+static int qlen;
+
+static Party *peer_of(Party *p) { return p == &alice ? &bob : &alice; }
+
+static OtrlPolicy cb_policy(void *opdata, ConnContext *c) { (void)opdata; (void)c; return OTRL_POLICY_DEFAULT; }
+static int cb_logged_in(void *o, const char *a, const char *p, const char *r) { (void)o; (void)a; (void)p; (void)r; return 1; }
+static void cb_inject(void *opdata, const char *a, const char *p, const char *r, const char *m)
+{
+    (void)a; (void)p; (void)r;
+    CHECK(qlen < QMAX);
+    queue[qlen].to = peer_of((Party *)opdata);
+    queue[qlen].msg = strdup(m);
+    qlen++;
+}
+static void cb_gone_secure(void *opdata, ConnContext *c) { (void)c; ((Party *)opdata)->secure = 1; }
+static const char *cb_account_name(void *opdata, const char *account, const char *protocol)
+{
+    Party *p = opdata;
+    char *s = malloc(64);
+    (void)account; (void)protocol;
+    p->names++;
+    snprintf(s, 64, "%s display", p->name);
+    return s;
+}
+static void cb_account_name_free(void *opdata, const char *s) { ((Party *)opdata)->name_frees++; free((char *)s); }
+static void cb_convert(void *opdata, ConnContext *c, OtrlConvertType t, char **dest, const char *src)
+{
+    Party *p = opdata;
+    (void)c;
+    *dest = malloc(strlen(src) + 8);
+    if (t == OTRL_CONVERT_SENDING) { p->converts_out++; sprintf(*dest, "[c]%s", src); }
+    else { p->converts_in++; sprintf(*dest, "%s [r]", src); }
+}
+static void cb_convert_free(void *opdata, ConnContext *c, char *dest) { (void)c; ((Party *)opdata)->convert_frees++; free(dest); }
+static void cb_symkey(void *opdata, ConnContext *c, unsigned int use, const unsigned char *ud, size_t udl, const unsigned char *key)
+{
+    Party *p = opdata;
+    (void)c;
+    CHECK(use == 7 && udl == 3 && !memcmp(ud, "abc", 3));
+    memcpy(p->symkey, key, 32);
+    p->symkeys++;
+}
+
+static OtrlMessageAppOps ops;
+
+static void deliver_all(void)
+{
+    int i;
+    for (i = 0; i < qlen; i++) {
+        Party *to = queue[i].to;
+        char *newmsg = NULL;
+        OtrlTLV *tlvs = NULL;
+        int ignore = otrl_message_receiving(to->us, &ops, to, to->account, "xmpp",
+            peer_of(to)->account, queue[i].msg, &newmsg, &tlvs, NULL, NULL, NULL);
+        if (!ignore && newmsg) printf("%s got: %s\n", to->name, newmsg);
+        if (tlvs && otrl_tlv_find(tlvs, OTRL_TLV_DISCONNECTED)) printf("%s got DISCONNECTED\n", to->name);
+        otrl_tlv_free(tlvs);
+        otrl_message_free(newmsg);
+        free(queue[i].msg);
+    }
+    qlen = 0;
+}
+
+static void pump(void) { int n; for (n = 0; n < 20 && qlen; n++) deliver_all(); }
+
+static ConnContext *best(Party *p)
+{
+    return otrl_context_find(p->us, peer_of(p)->account, p->account, "xmpp",
+                             OTRL_INSTAG_BEST, 0, NULL, NULL, NULL);
+}
+
+static void send_text(Party *p, const char *text, OtrlFragmentPolicy fp)
+{
+    char *out = NULL;
+    gcry_error_t err = otrl_message_sending(p->us, &ops, p, p->account, "xmpp",
+        peer_of(p)->account, OTRL_INSTAG_BEST, text, NULL, &out, fp, NULL, NULL, NULL);
+    CHECK(err == 0);
+    if (out && *out) cb_inject(p, NULL, NULL, NULL, out);
+    else if (!out) cb_inject(p, NULL, NULL, NULL, text);
+    else printf("%s: nothing to send for \"%s\"\n", p->name, text);
+    otrl_message_free(out);
+}
+
+static void setup(Party *p, const char *keys, const char *key, const char *instag)
+{
+    char path[4096];
+    p->us = otrl_userstate_create();
+    snprintf(path, sizeof path, "%s/%s", keys, key);
+    CHECK(otrl_privkey_read(p->us, path) == 0);
+    snprintf(path, sizeof path, "%s/%s", keys, instag);
+    CHECK(otrl_instag_read(p->us, path) == 0);
+}
+
+int main(int argc, char **argv)
+{
+    char *out = NULL;
+    unsigned char key[32];
+    ConnContext *c;
+    char *nl;
+    if (argc != 2) { fprintf(stderr, "usage: msg_test KEYDIR\n"); return 2; }
+    OTRL_INIT;
+    ops.policy = cb_policy;
+    ops.is_logged_in = cb_logged_in;
+    ops.inject_message = cb_inject;
+    ops.gone_secure = cb_gone_secure;
+    ops.account_name = cb_account_name;
+    ops.account_name_free = cb_account_name_free;
+    ops.convert_msg = cb_convert;
+    ops.convert_free = cb_convert_free;
+    ops.received_symkey = cb_symkey;
+    setup(&alice, argv[1], "alice.key", "alice.instag");
+    setup(&bob, argv[1], "bob.key", "bob.instag");
+
+    /* The query, as libotr writes it. */
+    CHECK(otrl_message_sending(alice.us, &ops, &alice, alice.account, "xmpp", bob.account,
+        OTRL_INSTAG_BEST, "?OTR?", NULL, &out, OTRL_FRAGMENT_SEND_SKIP, NULL, NULL, NULL) == 0);
+    CHECK(out != NULL);
+    for (nl = out; *nl; nl++) if (*nl == '\n') *nl = '|';
+    printf("query: %s\n", out);
+    for (nl = out; *nl; nl++) if (*nl == '|') *nl = '\n';
+    cb_inject(&alice, NULL, NULL, NULL, out);
+    otrl_message_free(out);
+    printf("account_name calls freed: %s\n", alice.names == alice.name_frees ? "yes" : "no");
+    out = otrl_proto_default_query_msg("someone", OTRL_POLICY_ALLOW_V2);
+    for (nl = out; *nl; nl++) if (*nl == '\n') *nl = '|';
+    printf("default query v2: %s\n", out);
+    free(out);
+
+    pump();
+    printf("secure alice=%d bob=%d\n", alice.secure, bob.secure);
+    CHECK(best(&alice)->msgstate == OTRL_MSGSTATE_ENCRYPTED);
+    CHECK(best(&bob)->msgstate == OTRL_MSGSTATE_ENCRYPTED);
+
+    send_text(&alice, "hello bob", OTRL_FRAGMENT_SEND_ALL_BUT_LAST);
+    pump();
+    send_text(&bob, "hello alice", OTRL_FRAGMENT_SEND_SKIP);
+    pump();
+    printf("converts alice out=%d in=%d freed=%d, bob out=%d in=%d freed=%d\n",
+           alice.converts_out, alice.converts_in, alice.convert_frees,
+           bob.converts_out, bob.converts_in, bob.convert_frees);
+
+    /* The extra symmetric key: the same 32 bytes on both sides. */
+    c = best(&alice);
+    CHECK(otrl_message_symkey(alice.us, &ops, &alice, c, 7, (const unsigned char *)"abc", 3, key) == 0);
+    pump();
+    printf("symkey received=%d same=%s\n", bob.symkeys, !memcmp(key, bob.symkey, 32) ? "yes" : "no");
+
+    /* Alice ends: bob is FINISHED and sends nothing in the clear. */
+    otrl_message_disconnect_all_instances(alice.us, &ops, &alice, alice.account, "xmpp", bob.account);
+    pump();
+    printf("after disconnect alice=%d bob=%d\n", best(&alice)->msgstate, best(&bob)->msgstate);
+    send_text(&bob, "are you there?", OTRL_FRAGMENT_SEND_ALL_BUT_LAST);
+    CHECK(qlen == 0);
+
+    otrl_userstate_free(alice.us);
+    otrl_userstate_free(bob.us);
+    printf("done\n");
+    return 0;
+}
