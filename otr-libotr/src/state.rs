@@ -23,6 +23,12 @@ pub struct ContextPriv {
     /// The engine for this buddy (master contexts only): every instance of
     /// the buddy lives in one otr-core session.
     pub session: Option<Box<otr_core::Session>>,
+    /// The client's `add_app_data` and its data, from the last sending or
+    /// receiving call (master contexts only): used for child contexts made
+    /// by other calls (SMP, poll), so that every context gets its app data.
+    pub add_app_data: crate::ffi::types::AddAppData,
+    /// The data for `add_app_data`.
+    pub add_app_data_arg: usize,
 }
 
 /// The message states (`OtrlMessageState`).

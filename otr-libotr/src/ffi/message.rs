@@ -926,6 +926,7 @@ pub unsafe extern "C" fn otrl_message_sending(
             if let Some(c) = contextp.as_mut() {
                 *c = master;
             }
+            remember_add_app_data(master, add_appdata, data);
             let policy = ops.policy(master);
             if policy & 0x06 == 0 {
                 return errors::NO_ERROR;
@@ -1138,6 +1139,7 @@ pub unsafe extern "C" fn otrl_message_receiving(
             if let Some(c) = contextp.as_mut() {
                 *c = master;
             }
+            remember_add_app_data(master, add_appdata, data);
             let otr = looks_like_otr(text);
             if !ensure_session(us, &ops, master, otr) {
                 if ops.policy(master) & 0x08 != 0 && !otr {
@@ -1222,6 +1224,21 @@ unsafe fn master_and_instance(
     }
 }
 
+/// Keeps the client's `add_app_data` for children made outside sending
+/// and receiving.
+///
+/// # Safety
+/// `master` is live.
+unsafe fn remember_add_app_data(master: *mut ConnContext, add: AddAppData, data: *mut c_void) {
+    // SAFETY: the caller's promise.
+    if let Some(p) = unsafe { priv_of(master) }
+        && add.is_some()
+    {
+        p.add_app_data = add;
+        p.add_app_data_arg = data.expose_provenance();
+    }
+}
+
 /// Runs one session call for a context and carries out its actions.
 ///
 /// # Safety
@@ -1238,7 +1255,13 @@ unsafe fn on_session(
         session_of(master)?;
         refresh(ops, master, true);
         let actions = call(session_of(master)?, instance)?;
-        let out = process(us, ops, master, actions, Mode::Other, None, null_mut());
+        let (add, data) = priv_of(master).map_or((None, null_mut()), |p| {
+            (
+                p.add_app_data,
+                core::ptr::with_exposed_provenance_mut(p.add_app_data_arg),
+            )
+        });
+        let out = process(us, ops, master, actions, Mode::Other, add, data);
         if out.changed {
             ops.update_context_list();
         }
