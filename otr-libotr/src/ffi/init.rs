@@ -48,6 +48,7 @@ pub unsafe extern "C" fn otrl_userstate_free(us: *mut OtrlUserStateC) {
         unsafe {
             context::forget_all(us);
             privkey::forget_all(us);
+            privkey::forget_all_pending(us);
             instag::forget_all(us);
             drop(Box::from_raw(us));
         }

@@ -7,7 +7,7 @@ use core::ptr::null_mut;
 use otr_core::identity::{DsaSigningKey, PrivateKeyEntry, parse_privkeys, serialize_privkeys};
 use rand_core::UnwrapErr;
 
-use super::types::{GcryError, OtrlPrivKey, OtrlUserStateC};
+use super::types::{GcryError, OtrlPendingPrivKey, OtrlPrivKey, OtrlUserStateC};
 use super::{
     c_bytes, fclose, fopen, free, guard, malloc_bytes, malloc_cstring, read_to_end, write_all,
 };
@@ -229,6 +229,22 @@ unsafe fn generate_file(
     let Ok(key) = DsaSigningKey::generate(&mut rng) else {
         return gcry_error(errors::INV_VALUE);
     };
+    // SAFETY: the caller's promise.
+    unsafe { write_with_key(us, f, account, protocol, key) }
+}
+
+/// Writes every key we know, `key` replacing the account's old one, then
+/// reads the file back (as libotr).
+///
+/// # Safety
+/// `us` is live; `f` is a valid FILE open for reading and writing.
+unsafe fn write_with_key(
+    us: *mut OtrlUserStateC,
+    f: *mut libc::FILE,
+    account: &[u8],
+    protocol: &[u8],
+    key: DsaSigningKey,
+) -> GcryError {
     let mut entries = Vec::new();
     // SAFETY: us and its list are live.
     unsafe {
@@ -479,4 +495,254 @@ pub unsafe extern "C" fn otrl_privkey_hash_to_human(human: *mut c_char, hash: *c
         let bytes = hash.cast::<[u8; 20]>().read_unaligned();
         write_human(human, &bytes);
     }
+}
+
+/// A key being made in steps (`otrl_privkey_generate_start` →
+/// `_calculate` → `_finish`): the client holds it as a `void *`.
+struct PendingKey {
+    account: Vec<u8>,
+    protocol: Vec<u8>,
+    key: Option<DsaSigningKey>,
+}
+
+/// `GPG_ERR_EEXIST`.
+const EEXIST: u32 = (1 << 15) | 35;
+
+/// The pending entry of an account, or NULL.
+///
+/// # Safety
+/// `us` is live.
+unsafe fn find_pending(
+    us: *mut OtrlUserStateC,
+    account: &[u8],
+    protocol: &[u8],
+) -> *mut OtrlPendingPrivKey {
+    // SAFETY: us and its list are live.
+    unsafe {
+        let mut p = (*us).pending_root;
+        while !p.is_null() {
+            if c_bytes((*p).accountname) == Some(account)
+                && c_bytes((*p).protocol) == Some(protocol)
+            {
+                return p;
+            }
+            p = (*p).next;
+        }
+    }
+    null_mut()
+}
+
+/// Unlinks and frees a pending entry.
+///
+/// # Safety
+/// `p` is a live, linked entry.
+unsafe fn forget_pending(p: *mut OtrlPendingPrivKey) {
+    // SAFETY: the caller's promise.
+    unsafe {
+        free((*p).accountname);
+        free((*p).protocol);
+        *(*p).tous = (*p).next;
+        if let Some(next) = (*p).next.as_mut() {
+            next.tous = (*p).tous;
+        }
+        drop(Box::from_raw(p));
+    }
+}
+
+/// Forgets every pending entry.
+///
+/// # Safety
+/// `us` is live.
+pub(crate) unsafe fn forget_all_pending(us: *mut OtrlUserStateC) {
+    // SAFETY: the caller's promise.
+    unsafe {
+        while !(*us).pending_root.is_null() {
+            forget_pending((*us).pending_root);
+        }
+    }
+}
+
+/// `otrl_privkey_generate_start`: `GPG_ERR_EEXIST` when a key for the
+/// account is already being made.
+///
+/// # Safety
+/// `us` NULL or live; the names NULL or C strings; `newkeyp` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn otrl_privkey_generate_start(
+    us: *mut OtrlUserStateC,
+    accountname: *const c_char,
+    protocol: *const c_char,
+    newkeyp: *mut *mut core::ffi::c_void,
+) -> GcryError {
+    // SAFETY: newkeyp is NULL or writable (caller).
+    if let Some(n) = unsafe { newkeyp.as_mut() } {
+        *n = null_mut();
+    }
+    guard(gcry_error(errors::INV_VALUE), || {
+        // SAFETY: the caller's promise.
+        unsafe {
+            let (Some(account), Some(proto)) = (c_bytes(accountname), c_bytes(protocol)) else {
+                return errors::NO_ERROR;
+            };
+            if us.is_null() {
+                return gcry_error(errors::INV_VALUE);
+            }
+            if !find_pending(us, account, proto).is_null() {
+                return gcry_error(EEXIST);
+            }
+            let node = Box::into_raw(Box::new(OtrlPendingPrivKey {
+                next: (*us).pending_root,
+                tous: &raw mut (*us).pending_root,
+                accountname: malloc_cstring(account),
+                protocol: malloc_cstring(proto),
+            }));
+            if let Some(next) = (*node).next.as_mut() {
+                next.tous = &raw mut (*node).next;
+            }
+            (*us).pending_root = node;
+            let pending = Box::new(PendingKey {
+                account: account.to_vec(),
+                protocol: proto.to_vec(),
+                key: None,
+            });
+            if let Some(n) = newkeyp.as_mut() {
+                *n = Box::into_raw(pending).cast();
+            }
+            errors::NO_ERROR
+        }
+    })
+}
+
+/// `otrl_privkey_generate_calculate`: makes the key (the slow step; it
+/// touches no user state, so it may run in another thread).
+///
+/// # Safety
+/// `newkey` NULL or from [`otrl_privkey_generate_start`], not yet finished.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn otrl_privkey_generate_calculate(
+    newkey: *mut core::ffi::c_void,
+) -> GcryError {
+    guard(gcry_error(errors::INV_VALUE), || {
+        // SAFETY: the caller's promise.
+        let Some(pending) = (unsafe { newkey.cast::<PendingKey>().as_mut() }) else {
+            return errors::NO_ERROR;
+        };
+        match DsaSigningKey::generate(&mut UnwrapErr(getrandom::SysRng)) {
+            Ok(key) => {
+                pending.key = Some(key);
+                errors::NO_ERROR
+            }
+            Err(_) => gcry_error(errors::INV_VALUE),
+        }
+    })
+}
+
+/// `otrl_privkey_generate_cancelled`: forgets a key being made.
+///
+/// # Safety
+/// `us` NULL or live; `newkey` NULL or from [`otrl_privkey_generate_start`],
+/// not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn otrl_privkey_generate_cancelled(
+    us: *mut OtrlUserStateC,
+    newkey: *mut core::ffi::c_void,
+) {
+    if newkey.is_null() {
+        return;
+    }
+    guard((), || {
+        // SAFETY: newkey is ours (caller); us is NULL or live.
+        unsafe {
+            let pending = Box::from_raw(newkey.cast::<PendingKey>());
+            if !us.is_null() {
+                let p = find_pending(us, &pending.account, &pending.protocol);
+                if !p.is_null() {
+                    forget_pending(p);
+                }
+            }
+        }
+    });
+}
+
+/// `otrl_privkey_generate_finish_FILEp`: writes every key with the new one
+/// to `privf`, reads it back, and forgets the pending key.
+///
+/// # Safety
+/// `us` NULL or live; `newkey` NULL or from [`otrl_privkey_generate_start`]
+/// (not used afterwards); `privf` NULL or open for reading and writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn otrl_privkey_generate_finish_FILEp(
+    us: *mut OtrlUserStateC,
+    newkey: *mut core::ffi::c_void,
+    privf: *mut libc::FILE,
+) -> GcryError {
+    guard(gcry_error(errors::INV_VALUE), || {
+        // SAFETY: the caller's promise.
+        unsafe {
+            let mut result = errors::NO_ERROR;
+            if let Some(pending) = newkey.cast::<PendingKey>().as_mut()
+                && !privf.is_null()
+                && !us.is_null()
+                && let Some(key) = pending.key.take()
+            {
+                let (account, protocol) = (pending.account.clone(), pending.protocol.clone());
+                result = write_with_key(us, privf, &account, &protocol, key);
+            }
+            otrl_privkey_generate_cancelled(us, newkey);
+            result
+        }
+    })
+}
+
+/// `otrl_privkey_generate_finish`: as the `_FILEp` form, into `filename`
+/// (mode 0600).
+///
+/// # Safety
+/// As [`otrl_privkey_generate_finish_FILEp`]; `filename` NULL or a C string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn otrl_privkey_generate_finish(
+    us: *mut OtrlUserStateC,
+    newkey: *mut core::ffi::c_void,
+    filename: *const c_char,
+) -> GcryError {
+    if filename.is_null() || us.is_null() {
+        // SAFETY: the caller's promise.
+        unsafe { otrl_privkey_generate_cancelled(us, newkey) };
+        return gcry_error(errors::INV_VALUE);
+    }
+    guard(gcry_error(errors::INV_VALUE), || {
+        // SAFETY: umask has no memory-safety preconditions.
+        let old_mask = unsafe { libc::umask(0o077) };
+        // SAFETY: filename is a C string (caller).
+        let result = match unsafe { fopen(filename, c"w+b") } {
+            Ok(f) => {
+                // SAFETY: the caller's promise; f is open, closed once.
+                let r = unsafe { otrl_privkey_generate_finish_FILEp(us, newkey, f) };
+                // SAFETY: f is open and not used afterwards.
+                unsafe { fclose(f) };
+                r
+            }
+            Err(e) => {
+                // SAFETY: the caller's promise.
+                unsafe { otrl_privkey_generate_cancelled(us, newkey) };
+                errors::from_errno(e)
+            }
+        };
+        // SAFETY: as above.
+        unsafe { libc::umask(old_mask) };
+        result
+    })
+}
+
+/// `otrl_privkey_pending_forget_all`.
+///
+/// # Safety
+/// `us` NULL or live.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn otrl_privkey_pending_forget_all(us: *mut OtrlUserStateC) {
+    if us.is_null() {
+        return;
+    }
+    // SAFETY: the caller's promise.
+    guard((), || unsafe { forget_all_pending(us) });
 }

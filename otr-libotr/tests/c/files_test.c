@@ -185,6 +185,26 @@ int main(int argc, char **argv)
         otrl_userstate_free(us3);
     }
 
+    {
+        /* The three-step key generation. */
+        void *newkey = NULL, *again = (void *)1;
+        printf("generate_start frank = %08x\n",
+               otrl_privkey_generate_start(us, "frank", "irc", &newkey));
+        CHECK(newkey != NULL && us->pending_root != NULL);
+        printf("generate_start frank again = %08x\n",
+               otrl_privkey_generate_start(us, "frank", "irc", &again));
+        CHECK(again == NULL);
+        printf("generate_calculate = %08x\n", otrl_privkey_generate_calculate(newkey));
+        printf("generate_finish = %08x\n",
+               otrl_privkey_generate_finish(us, newkey, path(work, "new.key")));
+        CHECK(us->pending_root == NULL);
+        print_keys(us);
+        printf("generate_start frank after = %08x\n",
+               otrl_privkey_generate_start(us, "frank", "irc", &newkey));
+        otrl_privkey_generate_cancelled(us, newkey);
+        CHECK(us->pending_root == NULL);
+    }
+
     /* Instance tags. */
     printf("instag_read alice = %08x\n", otrl_instag_read(us, path(keys, "alice.instag")));
     tag = otrl_instag_find(us, "alice@example.org", "xmpp");
