@@ -301,6 +301,25 @@ int main(int argc, char **argv)
     /* TLVs. */
     CHECK(otrl_tlv_find(NULL, OTRL_TLV_DISCONNECTED) == NULL);
     otrl_tlv_free(NULL);
+    {
+        static const unsigned char ser[] = { 0, 1, 0, 0, 0, 8, 0, 3, 'a', 'b', 'c', 0, 2, 0, 9, 'x' };
+        unsigned char back[64];
+        OtrlTLV *list = otrl_tlv_parse(ser, sizeof ser), *t, *extra;
+        for (t = list; t; t = t->next) {
+            printf("tlv %u len %u", t->type, t->len);
+            for (i = 0; i < t->len; i++) printf(" %02x", t->data[i]);
+            printf("\n");
+        }
+        printf("tlv find 8 = %s\n", otrl_tlv_find(list, 8) ? "yes" : "no");
+        printf("tlv find 6 = %s\n", otrl_tlv_find(list, 6) ? "yes" : "no");
+        extra = otrl_tlv_new(6, 2, (const unsigned char *)"zz");
+        printf("tlv seriallen = %zu\n", otrl_tlv_seriallen(list));
+        otrl_tlv_serialize(back, list);
+        printf("tlv roundtrip = %s\n", !memcmp(back, ser, otrl_tlv_seriallen(list)) ? "yes" : "no");
+        printf("tlv new = %u %u %c%c\n", extra->type, extra->len, extra->data[0], extra->data[1]);
+        otrl_tlv_free(extra);
+        otrl_tlv_free(list);
+    }
 
     otrl_userstate_free(us);
     printf("app data freed %d\n", app_data_freed);
