@@ -20,6 +20,7 @@
 
 pub mod errors;
 pub mod human;
+pub mod proto;
 pub mod state;
 
 #[allow(unsafe_code)]

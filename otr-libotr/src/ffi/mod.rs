@@ -11,6 +11,7 @@ pub mod init;
 pub mod instag;
 pub mod message;
 pub mod privkey;
+pub mod proto;
 pub mod tlv;
 pub mod types;
 

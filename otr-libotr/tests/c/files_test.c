@@ -321,6 +321,17 @@ int main(int argc, char **argv)
         otrl_tlv_free(list);
     }
 
+    {
+        static const char *samples[] = { "hello", "hi \t  \t\t\t\t \t \t \t    \t\t  \t ",
+            "?OTR?", "x ?OTRv23? y", "?OTRv2?", "?OTR:AAICxx", "?OTR:AAIKxx", "?OTR:AAIRxx",
+            "?OTR:AAISxx", "?OTR:AAMCxx", "?OTR:AAMKxx", "?OTR:AAMRxx", "?OTR:AAMSxx",
+            "?OTR:AAEKxx", "?OTR:AAEDxx", "?OTR:AAIDxx", "?OTR:AAMDxx", "?OTR Error: x",
+            "?OTR:ZZ", "?OTR,1,2,x,", "?OTR|1|2,1,2,x,", "?OTR" };
+        for (i = 0; i < (int)(sizeof samples / sizeof *samples); i++)
+            printf("type %d version %d\n", otrl_proto_message_type(samples[i]),
+                   otrl_proto_message_version(samples[i]));
+    }
+
     otrl_userstate_free(us);
     printf("app data freed %d\n", app_data_freed);
     printf("version %s\n", otrl_version());
