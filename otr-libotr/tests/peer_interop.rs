@@ -58,6 +58,11 @@ fn spawn(
 
 /// Ours as alice, the real libotr as bob; `None` (skip) without libotr.
 fn pair(test: &str, ours_extra: &[&str], real_extra: &[&str]) -> Option<Pair> {
+    pair_on(test, ours_extra, real_extra, false)
+}
+
+/// As [`pair`]; with `both_ours`, bob runs on our library too.
+fn pair_on(test: &str, ours_extra: &[&str], real_extra: &[&str], both_ours: bool) -> Option<Pair> {
     let Some((program, _)) = libotr_peer() else {
         eprintln!("skipped: the libotr peer cannot be built (libotr5-dev / pkg-config missing)");
         return None;
@@ -80,10 +85,11 @@ fn pair(test: &str, ours_extra: &[&str], real_extra: &[&str]) -> Option<Pair> {
         "alice",
         ours_extra,
     );
+    let real_lib = both_ours.then_some(lib.as_path());
     let real = spawn(
         "real",
         program,
-        None,
+        real_lib,
         &dir,
         "bob@example.org",
         "alice@example.org",
@@ -197,4 +203,50 @@ fn ake_v2_against_real_libotr() {
     run(&mut p.real, &mut p.ours, "query").unwrap();
     assert_secure(&mut p, "2");
     messages_both_ways(&mut p);
+}
+
+#[test]
+fn fragmented_ake_messages_and_smp_against_real_libotr() {
+    let size = ["--max-msg-size", "100"];
+    let Some(mut p) = pair("peer_fragments", &size, &size) else {
+        return;
+    };
+    let ex = run(&mut p.ours, &mut p.real, "query").unwrap();
+    // The AKE messages are longer than 100 bytes: both sides fragment.
+    assert!(
+        ex.a.iter()
+            .chain(&ex.b)
+            .any(|l| l.starts_with("SEND ?OTR|")),
+        "{ex:?}"
+    );
+    assert_secure(&mut p, "3");
+    let long = "a message that is certainly longer than one hundred bytes once it is encrypted and armoured";
+    let ex = run(&mut p.ours, &mut p.real, &format!("send {long}")).unwrap();
+    assert!(has(&ex.b, &format!("MSG {long}")), "{ex:?}");
+    let ex = run(&mut p.real, &mut p.ours, &format!("send {long}")).unwrap();
+    assert!(has(&ex.b, &format!("MSG {long}")), "{ex:?}");
+    let first = run(&mut p.real, &mut p.ours, "smp fragmented").unwrap();
+    assert!(has(&first.b, "SMP ASK_FOR_SECRET 25"), "{first:?}");
+    let second = run(&mut p.ours, &mut p.real, "smp-respond fragmented").unwrap();
+    assert!(
+        has(&second.a, "SMP SUCCESS 100") && has(&second.b, "SMP SUCCESS 100"),
+        "{second:?}"
+    );
+}
+
+#[test]
+fn our_library_on_both_sides() {
+    let Some(mut p) = pair_on("peer_ours_ours", &[], &[], true) else {
+        return;
+    };
+    run(&mut p.ours, &mut p.real, "query").unwrap();
+    assert_secure(&mut p, "3");
+    messages_both_ways(&mut p);
+    let first = run(&mut p.ours, &mut p.real, "smpq who?\tme").unwrap();
+    assert!(has(&first.b, "SMP ASK_FOR_ANSWER 25 who?"), "{first:?}");
+    let second = run(&mut p.real, &mut p.ours, "smp-respond me").unwrap();
+    assert!(
+        has(&second.a, "SMP SUCCESS 100") && has(&second.b, "SMP SUCCESS 100"),
+        "{second:?}"
+    );
 }
