@@ -947,6 +947,23 @@ pub unsafe extern "C" fn otrl_message_sending(
                 return errors::NO_ERROR;
             }
             if !ensure_session(us, &ops, master, true) {
+                // No key: nothing can be encrypted. Under REQUIRE_ENCRYPTION
+                // the text must not go out in the clear: ask for OTR instead
+                // (libotr sends the query too).
+                if policy & 0x08 != 0 {
+                    ops.msg_event(msgevent::ENCRYPTION_REQUIRED, master, None, 0);
+                    let sends = vec![query_text(account, policy)];
+                    hand_over(
+                        &ops,
+                        accountname,
+                        protocol,
+                        recipient,
+                        sends,
+                        frag_policy,
+                        messagep,
+                        text,
+                    );
+                }
                 return errors::NO_ERROR;
             }
             refresh(&ops, master, frag_policy != frag::SEND_SKIP);

@@ -30,12 +30,13 @@
 typedef struct {
     const char *name, *account;
     OtrlUserState us;
-    int secure, converts_out, converts_in, convert_frees, names, name_frees, symkeys;
+    int secure, converts_out, converts_in, convert_frees, names, name_frees, symkeys, required;
     unsigned char symkey[32];
 } Party;
 
 static Party alice = { "alice", "alice@example.org" };
 static Party bob = { "bob", "bob@example.org" };
+static Party carol = { "carol", "carol@example.org" };
 
 /* The network: one queue of messages per recipient. */
 #define QMAX 64
@@ -44,7 +45,16 @@ static int qlen;
 
 static Party *peer_of(Party *p) { return p == &alice ? &bob : &alice; }
 
-static OtrlPolicy cb_policy(void *opdata, ConnContext *c) { (void)opdata; (void)c; return OTRL_POLICY_DEFAULT; }
+static OtrlPolicy cb_policy(void *opdata, ConnContext *c)
+{
+    (void)c;
+    return opdata == &carol ? OTRL_POLICY_ALWAYS : OTRL_POLICY_DEFAULT;
+}
+static void cb_msg_event(void *opdata, OtrlMessageEvent e, ConnContext *c, const char *m, gcry_error_t err)
+{
+    (void)c; (void)m; (void)err;
+    if (e == OTRL_MSGEVENT_ENCRYPTION_REQUIRED) ((Party *)opdata)->required++;
+}
 static int cb_logged_in(void *o, const char *a, const char *p, const char *r) { (void)o; (void)a; (void)p; (void)r; return 1; }
 static void cb_inject(void *opdata, const char *a, const char *p, const char *r, const char *m)
 {
@@ -193,6 +203,18 @@ int main(int argc, char **argv)
     printf("after disconnect alice=%d bob=%d\n", best(&alice)->msgstate, best(&bob)->msgstate);
     send_text(&bob, "are you there?", OTRL_FRAGMENT_SEND_ALL_BUT_LAST);
     CHECK(qlen == 0);
+
+    /* Carol requires encryption and has no key (no create_privkey): her
+     * text must not go out; a query goes instead. */
+    carol.us = otrl_userstate_create();
+    ops.handle_msg_event = cb_msg_event;
+    out = NULL;
+    CHECK(otrl_message_sending(carol.us, &ops, &carol, carol.account, "xmpp", alice.account,
+        OTRL_INSTAG_BEST, "top secret", NULL, &out, OTRL_FRAGMENT_SEND_ALL_BUT_LAST, NULL, NULL, NULL) == 0);
+    CHECK(out != NULL && strstr(out, "top secret") == NULL);
+    printf("carol sends: %.8s required=%d\n", out, carol.required);
+    otrl_message_free(out);
+    otrl_userstate_free(carol.us);
 
     otrl_userstate_free(alice.us);
     otrl_userstate_free(bob.us);
