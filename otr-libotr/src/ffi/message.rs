@@ -972,8 +972,20 @@ pub unsafe extern "C" fn otrl_message_sending(
             let Some(session) = session_of(master) else {
                 return errors::NO_ERROR;
             };
-            if instag >= tags::MIN_VALID {
-                options.instance = InstanceTag::new(instag)
+            // RECENT, RECENT_RECEIVED, RECENT_SENT: the child the master
+            // names (libotr's otrl_context_find_recent_instance).
+            let wanted = if (tags::RECENT..=tags::RECENT_SENT).contains(&instag) {
+                let recent = context::find_recent_instance(master, instag);
+                if recent.is_null() {
+                    0
+                } else {
+                    (*recent).their_instance
+                }
+            } else {
+                instag
+            };
+            if wanted >= tags::MIN_VALID {
+                options.instance = InstanceTag::new(wanted)
                     .filter(|t| session.instances().iter().any(|s| s.instance == Some(*t)));
             }
             let target = options
@@ -1013,6 +1025,9 @@ pub unsafe extern "C" fn otrl_message_sending(
             );
             if let Some(p) = priv_of(context) {
                 p.lastsent = now_secs();
+            }
+            if (*context).msgstate == msgstate::ENCRYPTED {
+                context::otrl_context_update_recent_child(context, 1);
             }
             if out.changed {
                 ops.update_context_list();
