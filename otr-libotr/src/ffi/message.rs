@@ -648,11 +648,13 @@ unsafe fn handle_event(
                     f(ops.opdata, c, 0);
                 }
             }
+            // libotr 4.1.1 never calls gone_insecure: the client learns of
+            // the end from the message state, the DISCONNECTED TLV and
+            // update_context_list.
             Event::GoneInsecure | Event::ConversationEndedByPeer => {
                 if matches!(event, Event::ConversationEndedByPeer) {
                     out.peer_ended = true;
                 }
-                ops.context_callback(|t| t.gone_insecure, c);
                 out.changed = true;
             }
             Event::NewFingerprint(fp) => {

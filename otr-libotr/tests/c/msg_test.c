@@ -9,7 +9,8 @@
  * account_name), otrl_proto_default_query_msg, the AKE through inject_message,
  * SEND_ALL_BUT_LAST and SEND_SKIP, convert_msg / convert_free around
  * encryption and decryption, otrl_message_symkey and received_symkey,
- * disconnect (FINISHED on the other side, "" when sending there).
+ * disconnect (FINISHED on the other side, "" when sending there), every
+ * handle_msg_event and gone_insecure call.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@
 typedef struct {
     const char *name, *account;
     OtrlUserState us;
-    int secure, converts_out, converts_in, convert_frees, names, name_frees, symkeys, required;
+    int secure, insecure, converts_out, converts_in, convert_frees, names, name_frees, symkeys, required;
     unsigned char symkey[32];
 } Party;
 
@@ -65,6 +66,7 @@ static void cb_inject(void *opdata, const char *a, const char *p, const char *r,
     qlen++;
 }
 static void cb_gone_secure(void *opdata, ConnContext *c) { (void)c; ((Party *)opdata)->secure = 1; }
+static void cb_gone_insecure(void *opdata, ConnContext *c) { (void)c; ((Party *)opdata)->insecure++; }
 static const char *cb_account_name(void *opdata, const char *account, const char *protocol)
 {
     Party *p = opdata;
@@ -93,6 +95,12 @@ static void cb_symkey(void *opdata, ConnContext *c, unsigned int use, const unsi
     p->symkeys++;
 }
 
+static void cb_msg_event_all(void *opdata, OtrlMessageEvent e, ConnContext *c, const char *m,
+                             gcry_error_t err)
+{
+    (void)c;
+    printf("%s msgevent %d %s %08x\n", ((Party *)opdata)->name, e, m ? m : "-", err);
+}
 static OtrlMessageAppOps ops;
 
 static void deliver_all(void)
@@ -155,6 +163,8 @@ int main(int argc, char **argv)
     ops.is_logged_in = cb_logged_in;
     ops.inject_message = cb_inject;
     ops.gone_secure = cb_gone_secure;
+    ops.gone_insecure = cb_gone_insecure;
+    ops.handle_msg_event = cb_msg_event_all;
     ops.account_name = cb_account_name;
     ops.account_name_free = cb_account_name_free;
     ops.convert_msg = cb_convert;
@@ -201,6 +211,7 @@ int main(int argc, char **argv)
     otrl_message_disconnect_all_instances(alice.us, &ops, &alice, alice.account, "xmpp", bob.account);
     pump();
     printf("after disconnect alice=%d bob=%d\n", best(&alice)->msgstate, best(&bob)->msgstate);
+    printf("gone_insecure alice=%d bob=%d\n", alice.insecure, bob.insecure);
     send_text(&bob, "are you there?", OTRL_FRAGMENT_SEND_ALL_BUT_LAST);
     CHECK(qlen == 0);
 
