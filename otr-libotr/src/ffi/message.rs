@@ -252,8 +252,26 @@ unsafe fn ensure_session(
     create_key: bool,
 ) -> bool {
     // SAFETY: master is live.
-    if unsafe { session_of(master) }.is_some() {
-        return true;
+    if let Some(session) = unsafe { session_of(master) } {
+        // A key made since (the user made a new one): libotr uses it from
+        // the next AKE on. The session is made again once no instance is
+        // private any more.
+        // SAFETY: master is live; the key list is live.
+        let current = unsafe {
+            let (_, account, protocol) = owned_names(master);
+            privkey::key_of(privkey::find(us, &account, &protocol)).map(|k| k.fingerprint())
+        };
+        let idle = session
+            .instances()
+            .iter()
+            .all(|s| s.message_state == MessageState::Plaintext);
+        if current.is_none_or(|fp| fp == session.our_fingerprint()) || !idle {
+            return true;
+        }
+        // SAFETY: master is live.
+        if let Some(p) = unsafe { priv_of(master) } {
+            p.session = None;
+        }
     }
     // SAFETY: master is live.
     let policy = unsafe { ops.policy(master) };

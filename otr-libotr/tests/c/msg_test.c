@@ -31,7 +31,7 @@
 typedef struct {
     const char *name, *account;
     OtrlUserState us;
-    int secure, insecure, converts_out, converts_in, convert_frees, names, name_frees, symkeys, required;
+    int secure, insecure, new_fprs, converts_out, converts_in, convert_frees, names, name_frees, symkeys, required;
     unsigned char symkey[32];
 } Party;
 
@@ -67,6 +67,12 @@ static void cb_inject(void *opdata, const char *a, const char *p, const char *r,
 }
 static void cb_gone_secure(void *opdata, ConnContext *c) { (void)c; ((Party *)opdata)->secure = 1; }
 static void cb_gone_insecure(void *opdata, ConnContext *c) { (void)c; ((Party *)opdata)->insecure++; }
+static void cb_new_fpr(void *opdata, OtrlUserState us, const char *a, const char *p, const char *u,
+                       unsigned char fp[20])
+{
+    (void)us; (void)a; (void)p; (void)u; (void)fp;
+    ((Party *)opdata)->new_fprs++;
+}
 static const char *cb_account_name(void *opdata, const char *account, const char *protocol)
 {
     Party *p = opdata;
@@ -164,6 +170,7 @@ int main(int argc, char **argv)
     ops.inject_message = cb_inject;
     ops.gone_secure = cb_gone_secure;
     ops.gone_insecure = cb_gone_insecure;
+    ops.new_fingerprint = cb_new_fpr;
     ops.handle_msg_event = cb_msg_event_all;
     ops.account_name = cb_account_name;
     ops.account_name_free = cb_account_name_free;
@@ -214,6 +221,25 @@ int main(int argc, char **argv)
     printf("gone_insecure alice=%d bob=%d\n", alice.insecure, bob.insecure);
     send_text(&bob, "are you there?", OTRL_FRAGMENT_SEND_ALL_BUT_LAST);
     CHECK(qlen == 0);
+
+    /* Alice makes a new key: the next AKE uses it, bob sees a new
+     * fingerprint. */
+    {
+        FILE *kf = tmpfile();
+        Fingerprint *f;
+        int n = 0;
+        CHECK(kf != NULL);
+        CHECK(otrl_privkey_generate_FILEp(alice.us, kf, alice.account, "xmpp") == 0);
+        fclose(kf);
+        alice.secure = bob.secure = 0;
+        send_text(&alice, "?OTR?", OTRL_FRAGMENT_SEND_ALL_BUT_LAST);
+        pump();
+        c = otrl_context_find(bob.us, alice.account, bob.account, "xmpp", OTRL_INSTAG_MASTER, 0,
+                              NULL, NULL, NULL);
+        for (f = c ? c->fingerprint_root.next : NULL; f; f = f->next) n++;
+        printf("after new key: secure alice=%d bob=%d, bob knows %d fingerprints, new_fingerprint %d\n",
+               alice.secure, bob.secure, n, bob.new_fprs);
+    }
 
     /* Carol requires encryption and has no key (no create_privkey): her
      * text must not go out; a query goes instead. */
