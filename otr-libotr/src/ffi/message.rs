@@ -31,6 +31,8 @@ use crate::state::{instag as tags, msgstate};
 
 /// `OTRL_POLICY_DEFAULT` (opportunistic).
 const POLICY_DEFAULT: OtrlPolicy = 0x02 | 0x04 | 0x10 | 0x20 | 0x40;
+/// libotr's `OTR_ERROR_PREFIX`.
+const ERROR_PREFIX: &[u8] = b"?OTR Error: ";
 /// `OTRL_TLV_DISCONNECTED`.
 const TLV_DISCONNECTED: u16 = 1;
 /// The poll interval libotr asks for (`OTRL_MESSAGE_POLL_DEFAULT_INTERVAL`).
@@ -177,6 +179,28 @@ impl Ops {
         unsafe {
             f(self.opdata, event, context, percent, text);
             free(text);
+        }
+    }
+
+    /// The client's text for an error sent to the buddy
+    /// (`otr_error_message`, freed with `otr_error_message_free`); `None`
+    /// without the callback.
+    ///
+    /// # Safety
+    /// `context` is live.
+    unsafe fn error_text(&self, context: *mut ConnContext, code: c_int) -> Option<Vec<u8>> {
+        let f = self.table()?.otr_error_message?;
+        // SAFETY: the client's callback; it returns NULL or a C string,
+        // released with otr_error_message_free.
+        unsafe {
+            let text = f(self.opdata, context, code);
+            let out = c_bytes(text).map(<[u8]>::to_vec).unwrap_or_default();
+            if !text.is_null()
+                && let Some(release) = self.table().and_then(|t| t.otr_error_message_free)
+            {
+                release(self.opdata, text);
+            }
+            Some(out)
         }
     }
 
@@ -582,6 +606,19 @@ unsafe fn process(
     if trust_changed {
         ops.write_fingerprints();
     }
+    // The error libotr would report to the buddy for this batch, if any
+    // (`OtrlErrorCode`): the text of the engine's "?OTR Error:" message
+    // is then the client's `otr_error_message`.
+    let error_code = actions.iter().find_map(|a| match a {
+        Action::Event { event, .. } => match event {
+            Event::EncryptionError => Some(1),
+            Event::ReceivedNotInPrivate => Some(2),
+            Event::ReceivedUnreadable(_) => Some(3),
+            Event::ReceivedMalformed => Some(4),
+            _ => None,
+        },
+        _ => None,
+    });
     // SAFETY: master is live; its names are C strings owned by it.
     let (acct_c, proto_c, user_c) = unsafe {
         (
@@ -592,13 +629,23 @@ unsafe fn process(
     };
     for action in actions {
         match action {
-            Action::Send { message, .. } => {
+            Action::Send { instance, message } => {
                 if mode == Mode::Sending {
                     out.sends.push(message);
                 } else {
                     // SAFETY: the C side is brought up to date first; C strings.
                     unsafe {
-                        out.changed |= sync(us, master, add, data);
+                        let c = ready(us, master, instance, add, data, &mut out);
+                        let message = match error_code {
+                            Some(code) if message.starts_with(ERROR_PREFIX) => {
+                                match ops.error_text(c, code) {
+                                    Some(text) => [ERROR_PREFIX, &text].concat(),
+                                    // libotr sends no error without the callback.
+                                    None => continue,
+                                }
+                            }
+                            _ => message,
+                        };
                         ops.inject(acct_c, proto_c, user_c, &message);
                     }
                 }

@@ -107,6 +107,15 @@ static void cb_msg_event_all(void *opdata, OtrlMessageEvent e, ConnContext *c, c
     (void)c;
     printf("%s msgevent %d %s %08x\n", ((Party *)opdata)->name, e, m ? m : "-", err);
 }
+static const char *cb_error_message(void *opdata, ConnContext *c, OtrlErrorCode code)
+{
+    char *s = malloc(64);
+    (void)c;
+    snprintf(s, 64, "%s says error %d", ((Party *)opdata)->name, (int)code);
+    return s;
+}
+static void cb_error_message_free(void *opdata, const char *s) { (void)opdata; free((char *)s); }
+
 static OtrlMessageAppOps ops;
 
 static void deliver_all(void)
@@ -207,6 +216,24 @@ int main(int argc, char **argv)
     printf("converts alice out=%d in=%d freed=%d, bob out=%d in=%d freed=%d\n",
            alice.converts_out, alice.converts_in, alice.convert_frees,
            bob.converts_out, bob.converts_in, bob.convert_frees);
+
+    /* A damaged data message: bob cannot read it and tells alice, in the
+     * words of bob's otr_error_message (with and without that callback). */
+    {
+        int round;
+        for (round = 0; round < 2; round++) {
+            size_t len;
+            ops.otr_error_message = round == 0 ? cb_error_message : NULL;
+            ops.otr_error_message_free = round == 0 ? cb_error_message_free : NULL;
+            send_text(&alice, "this one gets damaged", OTRL_FRAGMENT_SEND_ALL_BUT_LAST);
+            CHECK(qlen == 1);
+            len = strlen(queue[0].msg);
+            queue[0].msg[len / 2] = queue[0].msg[len / 2] == 'A' ? 'B' : 'A';
+            pump();
+        }
+        ops.otr_error_message = NULL;
+        ops.otr_error_message_free = NULL;
+    }
 
     /* The extra symmetric key: the same 32 bytes on both sides. */
     c = best(&alice);
