@@ -83,6 +83,16 @@ pub fn message_version(message: &[u8]) -> i32 {
     }
 }
 
+/// The receiver instance tag of a v3 OTR message (its header, from the
+/// first 16 base64 characters after "?OTR:").
+#[must_use]
+pub fn v3_receiver_tag(message: &[u8]) -> Option<u32> {
+    let tag = otr_tag(message)?.strip_prefix(b"?OTR:")?;
+    let header = otr_core::otr_wire::armor::decode_base64(tag.get(..16)?).ok()?;
+    let bytes: [u8; 4] = header.get(7..11)?.try_into().ok()?;
+    Some(u32::from_be_bytes(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +111,11 @@ mod tests {
         assert_eq!(message_version(b"?OTR:AAMC..."), 3);
         assert_eq!(message_version(b"?OTR:AAIC..."), 2);
         assert_eq!(message_version(b"?OTRv3?"), 0);
+        // 00 03 03 | 00 00 01 00 | 12 34 56 78 …
+        assert_eq!(
+            v3_receiver_tag(b"?OTR:AAMDAAABABI0VnirzQ==."),
+            Some(0x1234_5678)
+        );
+        assert_eq!(v3_receiver_tag(b"?OTR:AAMD"), None);
     }
 }

@@ -1241,11 +1241,7 @@ pub unsafe extern "C" fn otrl_message_receiving(
             remember_add_app_data(master, add_appdata, data);
             let otr = looks_like_otr(text);
             if !ensure_session(us, &ops, master, otr) {
-                if ops.policy(master) & 0x08 != 0 && !otr {
-                    ops.msg_event(msgevent::RCVDMSG_UNENCRYPTED, master, Some(text), 0);
-                    return 1;
-                }
-                return 0;
+                return no_session(us, &ops, master, account, proto, text);
             }
             refresh(&ops, master, true);
             let Some(session) = session_of(master) else {
@@ -1298,6 +1294,65 @@ pub unsafe extern "C" fn otrl_message_receiving(
             result
         }
     })
+}
+
+/// Receiving without a session (OTR not allowed, or no key): OTR protocol
+/// traffic is never shown; plain text is, unless the policy requires
+/// encryption.
+///
+/// # Safety
+/// `us` and `master` are live.
+unsafe fn no_session(
+    us: *mut OtrlUserStateC,
+    ops: &Ops,
+    master: *mut ConnContext,
+    account: &[u8],
+    protocol: &[u8],
+    text: &[u8],
+) -> c_int {
+    use crate::proto::{message_type, message_version, msgtype, v3_receiver_tag};
+    let kind = message_type(text);
+    // SAFETY: the caller's promise.
+    unsafe {
+        match kind {
+            msgtype::DATA => {
+                // A v3 message names its receiver: not our tag, another
+                // instance's (as libotr says).
+                let ours = instag::find(us, account, protocol)
+                    .as_ref()
+                    .map(|t| t.instag);
+                let event = if message_version(text) == 3 && v3_receiver_tag(text) != ours {
+                    msgevent::RCVDMSG_FOR_OTHER_INSTANCE
+                } else {
+                    msgevent::RCVDMSG_NOT_IN_PRIVATE
+                };
+                ops.msg_event(event, master, None, 0);
+                1
+            }
+            msgtype::ERROR => {
+                let body = text
+                    .windows(ERROR_PREFIX.len())
+                    .position(|w| w == ERROR_PREFIX)
+                    .and_then(|at| text.get(at + ERROR_PREFIX.len()..))
+                    .unwrap_or_default();
+                ops.msg_event(msgevent::RCVDMSG_GENERAL_ERR, master, Some(body), 0);
+                1
+            }
+            msgtype::DH_COMMIT
+            | msgtype::DH_KEY
+            | msgtype::REVEALSIG
+            | msgtype::SIGNATURE
+            | msgtype::V1_KEYEXCH => 1,
+            _ if text.starts_with(b"?OTR|") || text.starts_with(b"?OTR,") => 1,
+            _ => {
+                if ops.policy(master) & 0x08 != 0 && kind == msgtype::NOTOTR {
+                    ops.msg_event(msgevent::RCVDMSG_UNENCRYPTED, master, Some(text), 0);
+                    return 1;
+                }
+                0
+            }
+        }
+    }
 }
 
 /// The master of a context and the instance it stands for.

@@ -235,6 +235,31 @@ int main(int argc, char **argv)
         ops.otr_error_message_free = NULL;
     }
 
+    /* Dave has no key and no create_privkey: alice's data message reaches
+     * him anyway. It is not shown; he is told it was not in private. */
+    {
+        Party dave = { "dave", "dave@example.org" };
+        char *newmsg = (char *)1;
+        OtrlTLV *tlvs = (OtrlTLV *)1;
+        int ignore;
+        dave.us = otrl_userstate_create();
+        send_text(&alice, "not for dave", OTRL_FRAGMENT_SEND_ALL_BUT_LAST);
+        CHECK(qlen == 1);
+        ops.otr_error_message = cb_error_message;
+        ops.otr_error_message_free = cb_error_message_free;
+        ignore = otrl_message_receiving(dave.us, &ops, &dave, dave.account, "xmpp", alice.account,
+                                        queue[0].msg, &newmsg, &tlvs, NULL, NULL, NULL);
+        printf("dave: ignore=%d newmsg=%s tlvs=%s queued=%d\n", ignore, newmsg ? newmsg : "NULL",
+               tlvs ? "set" : "NULL", qlen);
+        ops.otr_error_message = NULL;
+        ops.otr_error_message_free = NULL;
+        otrl_message_free(newmsg);
+        otrl_tlv_free(tlvs);
+        free(queue[0].msg);
+        qlen = 0;
+        otrl_userstate_free(dave.us);
+    }
+
     /* The extra symmetric key: the same 32 bytes on both sides. */
     c = best(&alice);
     CHECK(otrl_message_symkey(alice.us, &ops, &alice, c, 7, (const unsigned char *)"abc", 3, key) == 0);
