@@ -551,6 +551,8 @@ struct Outcome {
     last_instance: Option<Option<InstanceTag>>,
     /// A message state changed.
     changed: bool,
+    /// Each context's `nextExpected` before the batch.
+    prior_next: Vec<(*mut ConnContext, c_int)>,
 }
 
 /// The context for callbacks about `instance`, the C side brought up to date.
@@ -587,6 +589,16 @@ unsafe fn process(
     data: *mut c_void,
 ) -> Outcome {
     let mut out = Outcome::default();
+    // SAFETY: master and the contexts after it are live.
+    unsafe {
+        let mut c = master;
+        while !c.is_null() && core::ptr::eq((*c).m_context, master) {
+            if let Some(sm) = (*c).smstate.as_ref() {
+                out.prior_next.push((c, sm.next_expected));
+            }
+            c = (*c).next;
+        }
+    }
     // Trust set by the engine (SMP success) is in the C structs before any
     // callback of the batch runs, as libotr sets it before it reports the
     // SMP result (clients write the fingerprint file from that callback).
@@ -603,9 +615,39 @@ unsafe fn process(
             trust_changed = true;
         }
     }
+    // A failed SMP clears the trust of the fingerprint in use, as libotr
+    // does (its set_smp_trust with "").
+    for action in &actions {
+        if let Action::Event {
+            instance,
+            event: Event::Smp(SmpProgress::Failed),
+        } = action
+        {
+            // SAFETY: master is live; the context's active fingerprint is
+            // NULL or in the master's list.
+            unsafe {
+                let c = context_for(us, master, *instance, add, data);
+                if !(*c).active_fingerprint.is_null() {
+                    set_trust((*c).active_fingerprint, Some(b""));
+                    trust_changed = true;
+                }
+            }
+        }
+    }
     if trust_changed {
         ops.write_fingerprints();
     }
+    // libotr reports a received heartbeat after the rest of the message.
+    let (heartbeats, actions): (Vec<Action>, Vec<Action>) = actions.into_iter().partition(|a| {
+        matches!(
+            a,
+            Action::Event {
+                event: Event::HeartbeatReceived,
+                ..
+            }
+        )
+    });
+    let actions: Vec<Action> = actions.into_iter().chain(heartbeats).collect();
     // The error libotr would report to the buddy for this batch, if any
     // (`OtrlErrorCode`): the text of the engine's "?OTR Error:" message
     // is then the client's `otr_error_message`.
@@ -785,7 +827,14 @@ unsafe fn handle_event(
                     );
                 }
             }
-            Event::Smp(progress) => smp_event(ops, c, &progress),
+            Event::Smp(progress) => {
+                let prior = out
+                    .prior_next
+                    .iter()
+                    .find(|(ctx, _)| core::ptr::eq(*ctx, c))
+                    .map(|(_, n)| *n);
+                smp_event(ops, c, &progress, prior);
+            }
             _ => {}
         }
     }
@@ -804,8 +853,7 @@ unsafe fn apply_trust(
     unsafe {
         let (f, _) = find_fingerprint(master, fingerprint.as_bytes(), true);
         if !f.is_null() {
-            let text = trust.as_libotr();
-            set_trust(f, if text.is_empty() { None } else { Some(text) });
+            set_trust(f, Some(trust.as_libotr()));
         }
     }
 }
@@ -814,10 +862,20 @@ unsafe fn apply_trust(
 ///
 /// # Safety
 /// `c` is live and current.
-unsafe fn smp_event(ops: &Ops, c: *mut ConnContext, progress: &SmpProgress) {
+unsafe fn smp_event(
+    ops: &Ops,
+    c: *mut ConnContext,
+    progress: &SmpProgress,
+    prior_next: Option<c_int>,
+) {
     let mark = (&raw const SMP_SECRET_MARK).cast_mut().cast::<c_void>();
     // SAFETY: c is live; its smstate is NULL or ours.
     unsafe {
+        // As libotr, `nextExpected` moves on after the callback: during it
+        // the state still expects the message that just arrived.
+        if let (Some(sm), Some(next)) = ((*c).smstate.as_mut(), prior_next) {
+            sm.next_expected = next;
+        }
         let sm = (*c).smstate.as_mut();
         let (event, question) = match progress {
             SmpProgress::AskForSecret { question } => {
@@ -833,7 +891,6 @@ unsafe fn smp_event(ops: &Ops, c: *mut ConnContext, progress: &SmpProgress) {
                 // libotr keeps the secret until the state is freed
                 // (otrl_sm_state_free, an abort, or a new exchange).
                 if let Some(sm) = sm {
-                    sm.next_expected = 0;
                     sm.sm_prog_state = match progress {
                         SmpProgress::Succeeded => 1,
                         SmpProgress::Failed => -1,
@@ -850,7 +907,10 @@ unsafe fn smp_event(ops: &Ops, c: *mut ConnContext, progress: &SmpProgress) {
                 )
             }
             SmpProgress::Aborted | SmpProgress::Error => {
-                context::reset_smstate((*c).smstate);
+                // Back to EXPECT1; libotr keeps the secret and the result.
+                if let Some(sm) = sm {
+                    sm.next_expected = 0;
+                }
                 (
                     if matches!(progress, SmpProgress::Aborted) {
                         2
@@ -1553,7 +1613,9 @@ pub unsafe extern "C" fn otrl_message_abort_smp(
     guard((), || unsafe {
         let ops = Ops { ops, opdata };
         let _ = on_session(us, &ops, context, |s, i| s.abort_smp(i).ok());
-        context::reset_smstate((*context).smstate);
+        if let Some(sm) = (*context).smstate.as_mut() {
+            sm.next_expected = 0;
+        }
     });
 }
 

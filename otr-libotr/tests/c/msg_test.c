@@ -116,6 +116,22 @@ static const char *cb_error_message(void *opdata, ConnContext *c, OtrlErrorCode 
 }
 static void cb_error_message_free(void *opdata, const char *s) { (void)opdata; free((char *)s); }
 
+static void cb_smp(void *opdata, OtrlSMPEvent e, ConnContext *c, unsigned short percent, char *q)
+{
+    printf("%s smp event %d %u %s: secret=%s next=%d question=%d prog=%d\n", ((Party *)opdata)->name,
+           (int)e, percent, q ? q : "-", c->smstate->secret ? "set" : "NULL",
+           (int)c->smstate->nextExpected, c->smstate->received_question,
+           (int)c->smstate->sm_prog_state);
+}
+
+static void print_sm(Party *p, ConnContext *c)
+{
+    printf("%s sm: secret=%s next=%d question=%d prog=%d trust=%s\n", p->name,
+           c->smstate->secret ? "set" : "NULL", (int)c->smstate->nextExpected,
+           c->smstate->received_question, (int)c->smstate->sm_prog_state,
+           c->active_fingerprint && c->active_fingerprint->trust ? c->active_fingerprint->trust : "NULL");
+}
+
 static OtrlMessageAppOps ops;
 
 static void deliver_all(void)
@@ -180,6 +196,7 @@ int main(int argc, char **argv)
     ops.gone_secure = cb_gone_secure;
     ops.gone_insecure = cb_gone_insecure;
     ops.new_fingerprint = cb_new_fpr;
+    ops.handle_smp_event = cb_smp;
     ops.handle_msg_event = cb_msg_event_all;
     ops.account_name = cb_account_name;
     ops.account_name_free = cb_account_name_free;
@@ -259,6 +276,38 @@ int main(int argc, char **argv)
         qlen = 0;
         otrl_userstate_free(dave.us);
     }
+
+    /* SMP through the messaging API: the events and the SMP state the
+     * clients read, at every step; a question, a wrong answer, an abort. */
+    {
+        ConnContext *ca = best(&alice), *cb = best(&bob);
+        otrl_message_initiate_smp_q(alice.us, &ops, &alice, ca, "colour?",
+                                    (const unsigned char *)"blue", 4);
+        print_sm(&alice, ca);
+        pump();
+        print_sm(&bob, cb);
+        otrl_message_respond_smp(bob.us, &ops, &bob, cb, (const unsigned char *)"blue", 4);
+        print_sm(&bob, cb);
+        pump();
+        print_sm(&alice, ca);
+        print_sm(&bob, cb);
+        otrl_message_initiate_smp(bob.us, &ops, &bob, cb, (const unsigned char *)"x", 1);
+        pump();
+        otrl_message_respond_smp(alice.us, &ops, &alice, ca, (const unsigned char *)"y", 1);
+        pump();
+        print_sm(&alice, ca);
+        print_sm(&bob, cb);
+        otrl_message_initiate_smp(alice.us, &ops, &alice, ca, (const unsigned char *)"z", 1);
+        pump();
+        otrl_message_abort_smp(bob.us, &ops, &bob, cb);
+        print_sm(&bob, cb);
+        pump();
+        print_sm(&alice, ca);
+    }
+
+    /* Plain text while private, and a whitespace-tagged message. */
+    cb_inject(&alice, NULL, NULL, NULL, "plain while private");
+    pump();
 
     /* The extra symmetric key: the same 32 bytes on both sides. */
     c = best(&alice);
