@@ -44,7 +44,15 @@ static Party carol = { "carol", "carol@example.org" };
 static struct { Party *to; char *msg; } queue[QMAX];
 static int qlen;
 
-static Party *peer_of(Party *p) { return p == &alice ? &bob : &alice; }
+static Party frank = { "frank", "alice@example.org" };
+static Party gina = { "gina", "bob@example.org" };
+
+static Party *peer_of(Party *p)
+{
+    if (p == &frank) return &gina;
+    if (p == &gina) return &frank;
+    return p == &alice ? &bob : &alice;
+}
 
 static OtrlPolicy cb_policy(void *opdata, ConnContext *c)
 {
@@ -341,6 +349,19 @@ int main(int argc, char **argv)
         printf("after new key: secure alice=%d bob=%d, bob knows %d fingerprints, new_fingerprint %d\n",
                alice.secure, bob.secure, n, bob.new_fprs);
     }
+
+    /* A whitespace-tagged first message starts the AKE (opportunistic
+     * policy); the receiver sees the text without the tag. */
+    setup(&frank, argv[1], "alice.key", "alice.instag");
+    setup(&gina, argv[1], "bob.key", "bob.instag");
+    send_text(&frank, "hello with a tag", OTRL_FRAGMENT_SEND_ALL_BUT_LAST);
+    printf("tagged: %s\n", qlen == 1 && strstr(queue[0].msg, " \t  \t\t\t\t \t \t \t  ") ? "yes" : "no");
+    pump();
+    printf("whitespace AKE: frank=%d gina=%d\n", best(&frank)->msgstate, best(&gina)->msgstate);
+    send_text(&gina, "private now", OTRL_FRAGMENT_SEND_ALL_BUT_LAST);
+    pump();
+    otrl_userstate_free(frank.us);
+    otrl_userstate_free(gina.us);
 
     /* Carol requires encryption and has no key (no create_privkey): her
      * text must not go out; a query goes instead. */
