@@ -719,7 +719,6 @@ mod msgevent {
     pub const CONNECTION_ENDED: i32 = 3;
     pub const SETUP_ERROR: i32 = 4;
     pub const MSG_REFLECTED: i32 = 5;
-    pub const MSG_RESENT: i32 = 6;
     pub const RCVDMSG_NOT_IN_PRIVATE: i32 = 7;
     pub const RCVDMSG_UNREADABLE: i32 = 8;
     pub const RCVDMSG_MALFORMED: i32 = 9;
@@ -791,7 +790,10 @@ unsafe fn handle_event(
                 gcry_error(errors::INV_VALUE),
             ),
             Event::MessageReflected => ops.msg_event(msgevent::MSG_REFLECTED, c, None, 0),
-            Event::HeldMessagesSent { .. } => ops.msg_event(msgevent::MSG_RESENT, c, None, 0),
+            // Messages held under REQUIRE_ENCRYPTION go out after the AKE
+            // without a word, as libotr's (it reports MSG_RESENT only for a
+            // message it resends with the resent prefix).
+            Event::HeldMessagesSent { .. } => {}
             Event::ReceivedNotInPrivate => {
                 ops.msg_event(msgevent::RCVDMSG_NOT_IN_PRIVATE, c, None, 0)
             }

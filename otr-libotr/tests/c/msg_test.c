@@ -47,6 +47,8 @@ static int qlen;
 static Party frank = { "frank", "alice@example.org" };
 static Party gina = { "gina", "bob@example.org" };
 
+static int frank_requires;
+
 static Party *peer_of(Party *p)
 {
     if (p == &frank) return &gina;
@@ -57,7 +59,8 @@ static Party *peer_of(Party *p)
 static OtrlPolicy cb_policy(void *opdata, ConnContext *c)
 {
     (void)c;
-    return opdata == &carol ? OTRL_POLICY_ALWAYS : OTRL_POLICY_DEFAULT;
+    return (opdata == &carol || (opdata == &frank && frank_requires)) ? OTRL_POLICY_ALWAYS
+                                                                      : OTRL_POLICY_DEFAULT;
 }
 static void cb_msg_event(void *opdata, OtrlMessageEvent e, ConnContext *c, const char *m, gcry_error_t err)
 {
@@ -360,6 +363,19 @@ int main(int argc, char **argv)
     printf("whitespace AKE: frank=%d gina=%d\n", best(&frank)->msgstate, best(&gina)->msgstate);
     send_text(&gina, "private now", OTRL_FRAGMENT_SEND_ALL_BUT_LAST);
     pump();
+    otrl_userstate_free(frank.us);
+    otrl_userstate_free(gina.us);
+
+    /* Frank requires encryption and has a key: his first message waits
+     * for the AKE and then goes out, unconverted and without a notice. */
+    frank.secure = gina.secure = 0;
+    setup(&frank, argv[1], "alice.key", "alice.instag");
+    setup(&gina, argv[1], "bob.key", "bob.instag");
+    frank_requires = 1;
+    send_text(&frank, "held until private", OTRL_FRAGMENT_SEND_ALL_BUT_LAST);
+    pump();
+    printf("held: frank=%d gina=%d\n", best(&frank)->msgstate, best(&gina)->msgstate);
+    frank_requires = 0;
     otrl_userstate_free(frank.us);
     otrl_userstate_free(gina.us);
 
