@@ -549,8 +549,8 @@ struct Outcome {
     /// Messages for the user, with the instance they came from.
     delivered: Vec<(Option<InstanceTag>, ReceivedMessage)>,
     /// The TLVs of the last data message without anything for the user
-    /// (SMP, heartbeats, disconnects, extra-key notices), with its instance.
-    protocol_message: Option<(Option<InstanceTag>, Vec<(u16, Vec<u8>)>)>,
+    /// (SMP, heartbeats, disconnects, extra-key notices).
+    protocol_tlvs: Option<Vec<(u16, Vec<u8>)>>,
     /// The buddy ended the conversation.
     peer_ended: bool,
     /// The instance the last event or delivery was about.
@@ -810,10 +810,7 @@ unsafe fn handle_event(
             // text, as libotr does.
             Event::HeartbeatReceived => {}
             Event::ProtocolMessage { tlvs } => {
-                out.protocol_message = Some((
-                    out.last_instance.flatten(),
-                    tlvs.into_iter().map(|t| (t.tlv_type, t.value)).collect(),
-                ));
+                out.protocol_tlvs = Some(tlvs.into_iter().map(|t| (t.tlv_type, t.value)).collect());
                 ops.msg_event(msgevent::LOG_HEARTBEAT_RCVD, c, None, 0);
             }
             Event::HeartbeatSent => ops.msg_event(msgevent::LOG_HEARTBEAT_SENT, c, None, 0),
@@ -1335,7 +1332,7 @@ pub unsafe extern "C" fn otrl_message_receiving(
             let mut result = 1;
             let mut tlvs: Vec<(u16, Vec<u8>)> = Vec::new();
             if out.delivered.is_empty()
-                && let Some((_, protocol_tlvs)) = &out.protocol_message
+                && let Some(protocol_tlvs) = &out.protocol_tlvs
             {
                 // Encrypted protocol traffic: TLVs for the client, no text.
                 tlvs.extend(protocol_tlvs.iter().cloned());
