@@ -18,6 +18,10 @@ mod common;
 use common::{build_c, loaded_libotr, our_library_dir, run, scratch, workspace_root};
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn files_and_contexts_match_libotr() {
     let dir = scratch("c_files");
     let Some(program) = build_c(

@@ -18,6 +18,10 @@ mod common;
 use common::{build_c, our_library_dir, run, scratch, workspace_root};
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn messaging_matches_libotr() {
     let dir = scratch("c_messaging");
     let Some(program) = build_c(&["otr-libotr/tests/c/msg_test.c"], &dir, "msg_test", &[]) else {

@@ -13,6 +13,10 @@ mod common;
 use common::{build_c, our_library_dir, run, scratch};
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn null_pointers_are_refused_not_dereferenced() {
     let dir = scratch("c_null");
     let Some(program) = build_c(&["otr-libotr/tests/c/null_test.c"], &dir, "null_test", &[]) else {

@@ -137,6 +137,10 @@ fn messages_both_ways(p: &mut Pair) {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn ake_messages_and_smp_against_real_libotr_v3() {
     for we_start in [true, false] {
         let Some(mut p) = pair("peer_v3", &[], &[]) else {
@@ -170,6 +174,10 @@ fn ake_messages_and_smp_against_real_libotr_v3() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn smp_question_wrong_secret_and_end_against_real_libotr() {
     let Some(mut p) = pair("peer_smpq", &[], &[]) else {
         return;
@@ -192,6 +200,10 @@ fn smp_question_wrong_secret_and_end_against_real_libotr() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn ake_v2_against_real_libotr() {
     let Some(mut p) = pair(
         "peer_v2",
@@ -206,6 +218,10 @@ fn ake_v2_against_real_libotr() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn fragmented_ake_messages_and_smp_against_real_libotr() {
     let size = ["--max-msg-size", "100"];
     let Some(mut p) = pair("peer_fragments", &size, &size) else {
@@ -235,6 +251,10 @@ fn fragmented_ake_messages_and_smp_against_real_libotr() {
 }
 
 #[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
 fn our_library_on_both_sides() {
     let Some(mut p) = pair_on("peer_ours_ours", &[], &[], true) else {
         return;
