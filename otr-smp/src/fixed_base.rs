@@ -4,78 +4,145 @@
 //! public value, every commitment `g1^r` of an SMP proof, and the `g1^D`
 //! half of most proof checks. A precomputed table turns each of them from
 //! ~1 535 squarings plus ~384 multiplications into ~384 multiplications and
-//! no squaring at all.
+//! a handful of squarings.
 //!
-//! The table holds `T[i][j] = 2^(j · 16^i) mod p` (Montgomery form) for the
-//! 384 four-bit windows `i` of a 1536-bit exponent and the 16 digits `j`:
-//! 384 × 16 × 192 bytes ≈ 1.2 MB, built on first use (≈ 6 000
-//! multiplications, a few milliseconds) and shared by every thread.
+//! The table is a comb (Lim–Lee) in two segments, laid out in
+//! `build.rs`: a row holds the 15 non-trivial products of four
+//! powers `g^(2^k)` (its teeth), so each lookup consumes four exponent bits.
+//! The teeth of a segment with spacing `S` sit `S` bits apart, and `S`
+//! rounds, separated by one squaring, read the bits in between. The first
+//! segment (bits 0–319, spacing 2, 40 rows) serves the 320-bit DH exponents
+//! with one squaring; the second (bits 320–1535, spacing 5, 61 rows) the rest
+//! of an SMP exponent, which then costs four. 101 rows × 15 entries × 192
+//! bytes = 290 880 bytes of read-only data, computed by `build.rs` at build
+//! time (nothing is built at run time; a test recomputes it).
 //!
 //! * [`pow_ct`] is constant time in the exponent's value: it visits every
-//!   window up to the public bit bound and selects each row entry by a
-//!   masked scan of all 16 entries.
+//!   row and round up to the public bit bound and selects each row entry by
+//!   a masked scan of all 15 entries (and 1).
 //! * [`pow_vartime`] indexes the table directly and skips zero digits: only
 //!   for public exponents (the `D` values of received proofs).
 
-use alloc::boxed::Box;
-use alloc::vec::Vec;
-use once_cell::race::OnceBox;
+use crypto_bigint::{CtEq, Limb, U1536, Uint, Word};
+use zeroize::Zeroizing;
 
-use crypto_bigint::{CtAssign, CtEq, Limb, U1536, Uint, Word};
+use crate::group::ModP;
 
-use crate::group::{GENERATOR, ModP};
+/// The non-trivial entries of a row (digit `j ≥ 1` at index `j − 1`; digit
+/// 0 selects 1).
+type Row = [ModP; (1 << TEETH) - 1];
 
-/// Bits per window.
-const WINDOW: u32 = 4;
-/// Digits per window.
-const DIGITS: usize = 1 << WINDOW;
-/// Windows covering a 1536-bit exponent.
-const ROWS: usize = 1536 / WINDOW as usize;
-
-type Row = [ModP; DIGITS];
-
-/// Built on first use without a lock: threads that race on first use may each
-/// build a table; one is kept and the others are dropped.
-static TABLE: OnceBox<Box<[Row]>> = OnceBox::new();
-
-fn table() -> &'static [Row] {
-    TABLE.get_or_init(|| Box::new(build()))
+/// One table entry from its Montgomery form's 192 little-endian bytes
+/// (evaluated at compile time, whatever the target's limb width).
+const fn entry(bytes: &[u8; 192]) -> ModP {
+    ModP::from_montgomery(U1536::from_le_slice(bytes))
 }
 
-fn build() -> Box<[Row]> {
-    let mut rows = Vec::with_capacity(ROWS);
-    // base = 2^(16^i)
-    let mut base = ModP::new(&GENERATOR);
-    for _ in 0..ROWS {
-        let mut row = [ModP::ONE; DIGITS];
-        let mut acc = ModP::ONE;
-        for slot in row.iter_mut().skip(1) {
-            acc = acc.mul(&base);
-            *slot = acc;
-        }
-        // acc = base^15, so the next base is base^16.
-        base = acc.mul(&base);
-        rows.push(row);
-    }
-    rows.into_boxed_slice()
+// The layout (`ROWS`, `TEETH`, `LAYOUT: [Segment; _]`, `COVERED`), the
+// constants `E_<row>_<entry>` and `static TABLE: [Row; ROWS]`.
+include!(concat!(env!("OUT_DIR"), "/generator_table.rs"));
+
+/// Nothing to build any more: the table is read-only data. Kept so that
+/// callers that warm up don't change.
+pub fn warm_up() {}
+
+/// A segment of the comb as `pow_ct` and `pow_vartime` walk it.
+#[derive(Clone, Copy)]
+struct Segment {
+    /// The exponent's first bit in this segment.
+    first: u32,
+    /// The bit after this segment's last.
+    end: u32,
+    /// The distance between two teeth of a row, and the number of rounds.
+    spacing: u32,
+    /// The segment's first row in `TABLE`.
+    row: usize,
+    /// The segment's rows.
+    rows: usize,
 }
 
-/// Builds the table now rather than on first use (for benchmarks and hosts
-/// that want the one-time cost paid up front).
-pub fn warm_up() {
-    let _ = table();
-}
-
-/// The 4-bit digit `i` of `exponent` (bits `4i .. 4i+3`), reading only limbs
-/// at public positions.
-fn digit<const L: usize>(exponent: &Uint<L>, i: usize) -> Word {
-    let bit = i.saturating_mul(WINDOW as usize);
-    let limb_bits = Limb::BITS as usize;
-    let limb = exponent
+/// Bit `bit` of `exponent` (0 beyond its width), reading only the limb at
+/// the public position.
+fn bit(exponent: &U1536, bit: u32) -> Word {
+    let limb_bits = Limb::BITS;
+    exponent
         .as_limbs()
-        .get(bit / limb_bits)
-        .map_or(0, |limb| limb.0);
-    (limb >> (bit % limb_bits)) & (DIGITS as Word - 1)
+        .get((bit / limb_bits) as usize)
+        .map_or(0, |limb| (limb.0 >> (bit % limb_bits)) & 1)
+}
+
+/// The digit row `i` of `segment` reads in round `s`: bit `t` is the
+/// exponent's bit `first + spacing·(TEETH·i + t) + s`.
+fn digit(exponent: &U1536, segment: &Segment, i: usize, s: u32) -> Word {
+    let base = segment.first + segment.spacing * TEETH * i as u32 + s;
+    (0..TEETH).fold(0, |d, t| {
+        d | (bit(exponent, base + segment.spacing * t) << t)
+    })
+}
+
+/// The rows of `segment` holding bits below `bits`, and the number of rounds
+/// they need (0 when the segment is beyond the bound).
+fn extent(segment: &Segment, bits: u32) -> (usize, u32) {
+    let end = segment.end.min(bits);
+    if end <= segment.first {
+        return (0, 0);
+    }
+    let rows = (end - segment.first).div_ceil(TEETH * segment.spacing) as usize;
+    (rows.min(segment.rows), segment.spacing)
+}
+
+/// Runs the comb over the bits of `exponent` below the public bound `bits`
+/// (which must be at most 1536; the bits above it must be zero):
+/// `lookup(row, digit)` returns the entry to multiply in, or `None` to skip
+/// it (allowed only for public exponents).
+fn comb(exponent: &U1536, bits: u32, mut lookup: impl FnMut(&Row, Word) -> Option<ModP>) -> ModP {
+    let rounds = LAYOUT
+        .iter()
+        .map(|segment| extent(segment, bits).1)
+        .max()
+        .unwrap_or(0);
+    let mut acc: Option<ModP> = None;
+    for s in (0..rounds).rev() {
+        if let Some(value) = acc.as_mut() {
+            // crypto-bigint's `mul` is faster than its `square` at this size.
+            *value = value.mul(value);
+        }
+        for segment in &LAYOUT {
+            let (rows, segment_rounds) = extent(segment, bits);
+            if s >= segment_rounds {
+                continue;
+            }
+            let table = TABLE.iter().skip(segment.row).take(rows);
+            for (i, row) in table.enumerate() {
+                let d = digit(exponent, segment, i, s);
+                if let Some(entry) = lookup(row, d) {
+                    acc = Some(match acc {
+                        Some(value) => value.mul(&entry),
+                        None => entry,
+                    });
+                }
+            }
+        }
+    }
+    acc.unwrap_or(ModP::ONE)
+}
+
+/// Row `row`'s entry for digit `d` (1 for digit 0), constant time in `d`: a
+/// masked scan of every entry. Each entry's mask (all ones for the chosen
+/// one, zero for the others) comes from a constant-time comparison behind
+/// an optimization barrier; the scan itself is plain AND and OR over the
+/// limbs, which the compiler can vectorize (much faster than a conditional
+/// move per limb).
+fn select(row: &Row, d: Word) -> ModP {
+    let mut words = [0 as Word; U1536::LIMBS];
+    let entries = core::iter::once(&ModP::ONE).chain(row.iter());
+    for (j, candidate) in (0..).zip(entries) {
+        let mask = Word::from((j as Word).ct_eq(&d).to_u8()).wrapping_neg();
+        for (word, limb) in words.iter_mut().zip(candidate.as_montgomery().as_words()) {
+            *word |= limb & mask;
+        }
+    }
+    ModP::from_montgomery(U1536::from_words(words))
 }
 
 /// `2^exponent` in Montgomery form, constant time in the exponent's value.
@@ -85,25 +152,18 @@ fn digit<const L: usize>(exponent: &Uint<L>, i: usize) -> Word {
 /// `None` when the bound exceeds what the table covers (1536 bits) or the
 /// exponent's width; the caller then falls back to a generic method.
 pub fn pow_ct<const L: usize>(exponent: &Uint<L>, exponent_bits: u32) -> Option<ModP> {
-    if exponent_bits > Uint::<L>::BITS || exponent_bits > U1536::BITS {
+    if exponent_bits > Uint::<L>::BITS || exponent_bits > COVERED {
         return None;
     }
     #[cfg(test)]
     crate::stats::bump(crate::stats::Kind::FixedCt);
-    let rows = exponent_bits.div_ceil(WINDOW) as usize;
-    let mut acc = ModP::ONE;
-    for (i, row) in table().iter().take(rows).enumerate() {
-        let mut d = digit(exponent, i);
-        // Mask the bits above the bound in the last, partial window.
-        let used = exponent_bits.saturating_sub(WINDOW * i as u32).min(WINDOW);
-        d &= (1 << used) - 1;
-        let mut entry = ModP::ONE;
-        for (j, candidate) in row.iter().enumerate().skip(1) {
-            entry.ct_assign(candidate, (j as Word).ct_eq(&d));
-        }
-        acc = acc.mul(&entry);
-    }
-    Some(acc)
+    // The exponent's bits below the bound, the others cleared (the bound and
+    // so the mask are public).
+    let mask = U1536::MAX.unbounded_shr_vartime(U1536::BITS - exponent_bits);
+    let exponent = Zeroizing::new(exponent.resize::<{ U1536::LIMBS }>().bitand(&mask));
+    Some(comb(&exponent, exponent_bits, |row, d| {
+        Some(select(row, d))
+    }))
 }
 
 /// `2^exponent` in Montgomery form, **variable time**: for public exponents
@@ -111,23 +171,72 @@ pub fn pow_ct<const L: usize>(exponent: &Uint<L>, exponent_bits: u32) -> Option<
 pub fn pow_vartime(exponent: &U1536) -> ModP {
     #[cfg(test)]
     crate::stats::bump(crate::stats::Kind::FixedVartime);
-    let rows = exponent.bit_width_vartime().div_ceil(WINDOW) as usize;
-    let mut acc = ModP::ONE;
-    for (i, row) in table().iter().take(rows).enumerate() {
-        let d = digit(exponent, i) as usize;
-        if d != 0
-            && let Some(entry) = row.get(d)
-        {
-            acc = acc.mul(entry);
-        }
-    }
-    acc
+    let bits = exponent.bit_width_vartime();
+    comb(exponent, bits, |row, d| {
+        (d as usize)
+            .checked_sub(1)
+            .and_then(|j| row.get(j))
+            .copied()
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::group::ORDER;
+    use crate::group::{GENERATOR, ORDER};
+
+    /// The table as `build.rs` should have computed it, recomputed here with
+    /// crypto-bigint's own Montgomery arithmetic.
+    #[test]
+    fn generated_table_matches_run_time_computation() {
+        let g = ModP::new(&GENERATOR);
+        // g^(2^k)
+        let power = |k: u32| {
+            let mut x = g;
+            for _ in 0..k {
+                x = x.square();
+            }
+            x
+        };
+        let mut checked = 0;
+        for segment in &LAYOUT {
+            for i in 0..segment.rows {
+                let teeth: Vec<ModP> = (0..TEETH)
+                    .map(|t| power(segment.first + segment.spacing * (TEETH * i as u32 + t)))
+                    .collect();
+                let row = &TABLE[segment.row + i];
+                for (j, stored) in row.iter().enumerate() {
+                    let digit = j + 1;
+                    let mut expected = ModP::ONE;
+                    for (t, tooth) in teeth.iter().enumerate() {
+                        if digit >> t & 1 == 1 {
+                            expected = expected.mul(tooth);
+                        }
+                    }
+                    assert_eq!(
+                        stored.as_montgomery(),
+                        expected.as_montgomery(),
+                        "row {} entry {digit}",
+                        segment.row + i
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, ROWS * 15);
+        assert_eq!(ROWS, 101);
+        assert_eq!(core::mem::size_of_val(&TABLE), 290_880);
+    }
+
+    #[test]
+    fn select_picks_the_digit_s_entry() {
+        let row = &TABLE[7];
+        assert_eq!(select(row, 0), ModP::ONE);
+        for d in 1..16 {
+            assert_eq!(select(row, d as Word), row[d - 1], "{d}");
+        }
+        assert_eq!(select(row, 16), ModP::from_montgomery(U1536::ZERO));
+    }
 
     #[test]
     fn matches_generic_exponentiation() {
@@ -138,6 +247,9 @@ mod tests {
             U1536::from_u64(0xdead_beef_0123_4567),
             ORDER.wrapping_sub(&U1536::ONE),
             U1536::MAX,
+            U1536::ONE.shl_vartime(1535),
+            U1536::ONE.shl_vartime(320),
+            U1536::ONE.shl_vartime(319),
         ];
         for e in &exponents {
             let expected = g.pow_bounded_exp(e, 1536);
@@ -147,10 +259,22 @@ mod tests {
     }
 
     #[test]
+    fn every_bit_position() {
+        let g = ModP::new(&GENERATOR);
+        let mut expected = g;
+        for k in 0..1536 {
+            let e = U1536::ONE.shl_vartime(k);
+            assert_eq!(pow_ct(&e, 1536).unwrap(), expected, "{k}");
+            assert_eq!(pow_vartime(&e), expected, "{k}");
+            expected = expected.square();
+        }
+    }
+
+    #[test]
     fn respects_the_bit_bound() {
         let g = ModP::new(&GENERATOR);
         let e = U1536::MAX;
-        for bits in [1, 3, 4, 5, 255, 256, 320, 1535] {
+        for bits in [1, 3, 4, 5, 7, 8, 9, 255, 256, 319, 320, 321, 329, 340, 1535] {
             assert_eq!(
                 pow_ct(&e, bits).unwrap(),
                 g.pow_bounded_exp(&e, bits),
@@ -162,5 +286,7 @@ mod tests {
         let small = crypto_bigint::U320::MAX;
         assert!(pow_ct(&small, 321).is_none());
         assert_eq!(pow_ct(&small, 320).unwrap(), g.pow_bounded_exp(&small, 320));
+        let tiny = crypto_bigint::U64::MAX;
+        assert_eq!(pow_ct(&tiny, 64).unwrap(), g.pow_bounded_exp(&tiny, 64));
     }
 }

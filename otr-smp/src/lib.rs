@@ -30,9 +30,9 @@
 //! - `std` (default): the standard library. The crate uses none of it: without
 //!   the feature it is `#![no_std]` and needs only `alloc` (a global
 //!   allocator); the API is the same, and [`SmpError`] implements
-//!   `core::error::Error` either way. The generator table is then built on
-//!   first use without a lock (threads racing on first use may each build it;
-//!   all but one copy are dropped).
+//!   `core::error::Error` either way. The generator table is read-only data
+//!   computed at build time, so nothing is built or locked at run time
+//!   either way.
 //!
 //! ## Example: a complete SMP between two engines
 //!

@@ -44,6 +44,9 @@ pub fn key(name: &str, seed: u64) -> Arc<DsaSigningKey> {
     Arc::new(DsaSigningKey::generate(&mut rng).expect("DSA key generation"))
 }
 
+/// Alice's and Bob's keys.
+pub type Keys = (Arc<DsaSigningKey>, Arc<DsaSigningKey>);
+
 // ---------------------------------------------------------------------------
 // Our two parties
 
