@@ -60,7 +60,7 @@ fn clear_harness(p: &mut Pair) {
 
 #[test]
 fn resource_bounds() {
-    // Warm lazily built tables (the generator table, keys) outside any region.
+    // Warm what is built once (the test keys) outside any region.
     let _ = private_pair();
 
     // 1. The heap of an idle ENCRYPTED session: what dropping it frees.
