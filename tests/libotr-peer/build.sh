@@ -12,20 +12,8 @@ if [ $# -ne 1 ]; then
 fi
 outdir="$1"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-cc="${CC:-cc}"
-
-if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists libotr; then
-    echo "build.sh: libotr not found (pkg-config --exists libotr failed);" \
-         "install libotr5-dev (libotr 4.1.1)" >&2
-    exit 3
-fi
-if ! command -v "$cc" >/dev/null 2>&1; then
-    echo "build.sh: no C compiler ($cc)" >&2
-    exit 1
-fi
-
-gcrypt_libs="$(libgcrypt-config --libs 2>/dev/null || echo -lgcrypt)"
-mkdir -p "$outdir"
+# shellcheck source=../libotr-build-env.sh
+source "$here/../libotr-build-env.sh"
 
 # shellcheck disable=SC2046,SC2086
 "$cc" -O1 -g -Wall -Wextra -o "$outdir/libotr_peer" "$here/libotr_peer.c" \

@@ -10,7 +10,7 @@ use otr_core::otr_wire::Fingerprint as WireFingerprint;
 
 use super::context::{find, find_fingerprint, names, set_trust};
 use super::types::{AddAppData, GcryError, OtrlUserStateC};
-use super::{c_bytes, fclose, fopen, guard, read_to_end, write_all};
+use super::{c_bytes, guard, read_to_end, with_file, write_all};
 use crate::errors::{self, gcry_error};
 use crate::state::instag;
 
@@ -94,16 +94,11 @@ pub unsafe extern "C" fn otrl_privkey_read_fingerprints(
     if us.is_null() || filename.is_null() {
         return gcry_error(errors::INV_VALUE);
     }
-    // SAFETY: filename is a C string (caller).
-    let f = match unsafe { fopen(filename, c"rb") } {
-        Ok(f) => f,
-        Err(e) => return errors::from_errno(e),
-    };
-    // SAFETY: the caller's promise; f is open, closed once.
+    // SAFETY: filename is a C string (caller); the FILE is open during the call.
     unsafe {
-        let r = otrl_privkey_read_fingerprints_FILEp(us, f, add_app_data, data);
-        fclose(f);
-        r
+        with_file(filename, c"rb", |f| {
+            otrl_privkey_read_fingerprints_FILEp(us, f, add_app_data, data)
+        })
     }
 }
 
@@ -182,15 +177,10 @@ pub unsafe extern "C" fn otrl_privkey_write_fingerprints(
     if us.is_null() || filename.is_null() {
         return gcry_error(errors::INV_VALUE);
     }
-    // SAFETY: filename is a C string (caller).
-    let f = match unsafe { fopen(filename, c"wb") } {
-        Ok(f) => f,
-        Err(e) => return errors::from_errno(e),
-    };
-    // SAFETY: the caller's promise; f is open, closed once.
+    // SAFETY: filename is a C string (caller); the FILE is open during the call.
     unsafe {
-        let r = otrl_privkey_write_fingerprints_FILEp(us, f);
-        fclose(f);
-        r
+        with_file(filename, c"wb", |f| {
+            otrl_privkey_write_fingerprints_FILEp(us, f)
+        })
     }
 }

@@ -9,7 +9,7 @@ use otr_core::otr_wire::InstanceTag;
 use rand_core::UnwrapErr;
 
 use super::types::{GcryError, OtrlInsTag, OtrlInstag, OtrlUserStateC};
-use super::{c_bytes, fclose, fopen, free, guard, malloc_cstring, read_to_end, write_all};
+use super::{c_bytes, free, guard, malloc_cstring, read_to_end, with_file, write_all};
 use crate::errors::{self, gcry_error};
 
 /// `otrl_instag_find` on byte strings: the first entry for the account
@@ -152,17 +152,8 @@ pub unsafe extern "C" fn otrl_instag_read(
     if us.is_null() || filename.is_null() {
         return gcry_error(errors::INV_VALUE);
     }
-    // SAFETY: filename is a C string (caller).
-    let f = match unsafe { fopen(filename, c"rb") } {
-        Ok(f) => f,
-        Err(e) => return errors::from_errno(e),
-    };
-    // SAFETY: us is live, f is open; closed once.
-    unsafe {
-        let r = otrl_instag_read_FILEp(us, f);
-        fclose(f);
-        r
-    }
+    // SAFETY: filename is a C string (caller); the FILE is open during the call.
+    unsafe { with_file(filename, c"rb", |f| otrl_instag_read_FILEp(us, f)) }
 }
 
 /// `otrl_instag_write_FILEp`.
@@ -208,17 +199,8 @@ pub unsafe extern "C" fn otrl_instag_write(
     if us.is_null() || filename.is_null() {
         return gcry_error(errors::INV_VALUE);
     }
-    // SAFETY: filename is a C string (caller).
-    let f = match unsafe { fopen(filename, c"wb") } {
-        Ok(f) => f,
-        Err(e) => return errors::from_errno(e),
-    };
-    // SAFETY: us is live, f is open; closed once.
-    unsafe {
-        let r = otrl_instag_write_FILEp(us, f);
-        fclose(f);
-        r
-    }
+    // SAFETY: filename is a C string (caller); the FILE is open during the call.
+    unsafe { with_file(filename, c"wb", |f| otrl_instag_write_FILEp(us, f)) }
 }
 
 /// `otrl_instag_get_new`: a random tag of at least 0x100.
@@ -277,16 +259,11 @@ pub unsafe extern "C" fn otrl_instag_generate(
     if us.is_null() || filename.is_null() {
         return gcry_error(errors::INV_VALUE);
     }
-    // SAFETY: filename is a C string (caller).
-    let f = match unsafe { fopen(filename, c"wb") } {
-        Ok(f) => f,
-        Err(e) => return errors::from_errno(e),
-    };
-    // SAFETY: the caller's promise; f is open, closed once.
+    // SAFETY: filename is a C string (caller); the FILE is open during the call.
     unsafe {
-        let r = otrl_instag_generate_FILEp(us, f, accountname, protocol);
-        fclose(f);
-        r
+        with_file(filename, c"wb", |f| {
+            otrl_instag_generate_FILEp(us, f, accountname, protocol)
+        })
     }
 }
 

@@ -131,6 +131,29 @@ pub(crate) unsafe fn fopen(path: *const c_char, mode: &CStr) -> Result<*mut libc
     if f.is_null() { Err(errno()) } else { Ok(f) }
 }
 
+/// Opens `path` with `mode`, runs `body` on the open file and closes it:
+/// libotr's filename variants over their `_FILEp` functions. A file that
+/// cannot be opened is libotr's error for its `errno`.
+///
+/// # Safety
+/// `path` is a NUL-terminated string (not NULL); `body` uses the `FILE*`
+/// only during the call.
+pub(crate) unsafe fn with_file(
+    path: *const c_char,
+    mode: &CStr,
+    body: impl FnOnce(*mut libc::FILE) -> crate::errors::GcryError,
+) -> crate::errors::GcryError {
+    // SAFETY: the caller's promise.
+    let file = match unsafe { fopen(path, mode) } {
+        Ok(file) => file,
+        Err(e) => return crate::errors::from_errno(e),
+    };
+    let result = body(file);
+    // SAFETY: file is open and `body` no longer uses it.
+    unsafe { fclose(file) };
+    result
+}
+
 /// `fclose(f)`.
 ///
 /// # Safety

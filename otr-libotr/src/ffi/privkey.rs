@@ -11,7 +11,8 @@ use rand_core::UnwrapErr;
 
 use super::types::{GcryError, OtrlPendingPrivKey, OtrlPrivKey, OtrlUserStateC};
 use super::{
-    c_bytes, fclose, fopen, free, guard, malloc_bytes, malloc_cstring, read_to_end, write_all,
+    c_bytes, fclose, fopen, free, guard, malloc_bytes, malloc_cstring, read_to_end, with_file,
+    write_all,
 };
 use crate::errors::{self, gcry_error};
 use crate::human::hash_to_human;
@@ -199,16 +200,9 @@ pub unsafe extern "C" fn otrl_privkey_read(
         return gcry_error(errors::INV_VALUE);
     }
     guard(gcry_error(errors::INV_VALUE), || {
-        // SAFETY: filename is a C string (caller).
-        let f = match unsafe { fopen(filename, c"rb") } {
-            Ok(f) => f,
-            Err(e) => return errors::from_errno(e),
-        };
-        // SAFETY: us is live, f is open.
-        let result = unsafe { read_file(us, f) };
-        // SAFETY: f is open and not used afterwards.
-        unsafe { fclose(f) };
-        result
+        // SAFETY: filename is a C string (caller); us is live and the FILE
+        // is open during the call.
+        unsafe { with_file(filename, c"rb", |f| read_file(us, f)) }
     })
 }
 
