@@ -1,6 +1,7 @@
 /*
- * faketime.c — LD_PRELOAD shim that shifts time() by an offset, so a test
- * can advance libotr's clock (heartbeats, resend window, commit expiry).
+ * faketime.c — LD_PRELOAD shim that shifts the clock by an offset, so a test
+ * can advance the OTR library's clock (heartbeats, resend window, commit
+ * expiry).
  *
  * The offset (integer seconds, may be negative) is read from the file named
  * by the environment variable OTR_FAKETIME_FILE on every call; a missing or
@@ -9,12 +10,16 @@
  * Build: cc -shared -fPIC -o libfaketime_otr.so faketime.c
  * Use:   OTR_FAKETIME_FILE=/tmp/x LD_PRELOAD=/path/libfaketime_otr.so prog
  *
- * Only time() is overridden (libotr reads the clock with time(NULL) only).
+ * time() is overridden (libotr reads the clock with time(NULL) only), and so
+ * is clock_gettime() for the realtime, monotonic and boot-time clocks: the
+ * drop-in libotr.so.5 built on our engine reads the monotonic clock (Rust's
+ * Instant), and the same test must be able to move it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,11 +51,27 @@ static long read_offset(void)
     return neg ? -v : v;
 }
 
+/* The kernel's clock, without going through (our own) clock_gettime. */
+static int real_clock_gettime(clockid_t clk, struct timespec *ts)
+{
+    return (int)syscall(SYS_clock_gettime, clk, ts);
+}
+
+int clock_gettime(clockid_t clk, struct timespec *ts)
+{
+    int rc = real_clock_gettime(clk, ts);
+    if (rc == 0 && ts && (clk == CLOCK_REALTIME || clk == CLOCK_MONOTONIC ||
+            clk == CLOCK_MONOTONIC_RAW || clk == CLOCK_MONOTONIC_COARSE ||
+            clk == CLOCK_REALTIME_COARSE || clk == CLOCK_BOOTTIME))
+        ts->tv_sec += (time_t)read_offset();
+    return rc;
+}
+
 time_t time(time_t *tloc)
 {
     struct timespec ts;
     time_t now;
-    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) ts.tv_sec = 0;
+    if (real_clock_gettime(CLOCK_REALTIME, &ts) != 0) ts.tv_sec = 0;
     now = ts.tv_sec + (time_t)read_offset();
     if (tloc) *tloc = now;
     return now;

@@ -15,6 +15,8 @@
  * Build: tests/libotr-peer/build.sh OUTDIR
  */
 
+#define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -917,6 +919,17 @@ static void cmd_fingerprint(void)
     out_flush_line();
 }
 
+/* ENGINE <name>: which library is loaded. The drop-in libotr.so.5 built on
+ * our engine exports otr_libotr_engine(); libotr has no such symbol. */
+static void cmd_engine(void)
+{
+    const char *(*engine)(void) = NULL;
+    void *sym = dlsym(RTLD_DEFAULT, "otr_libotr_engine");
+    memcpy(&engine, &sym, sizeof engine);
+    fprintf(stdout, "ENGINE %s", engine ? engine() : "libotr");
+    out_flush_line();
+}
+
 static void cmd_state(void)
 {
     ConnContext *c = best_context();
@@ -1032,6 +1045,7 @@ static int dispatch(const char *line, size_t len)
     else if (IS("poll")) { NOARG(); otrl_message_poll(us, &ops, NULL); }
     else if (IS("fingerprint")) { NOARG(); cmd_fingerprint(); }
     else if (IS("state")) { NOARG(); cmd_state(); }
+    else if (IS("engine")) { NOARG(); cmd_engine(); }
     else if (IS("mms")) cmd_mms(arg);
     else if (IS("trust")) cmd_trust(arg, arglen);
     else if (IS("quit")) { NOARG(); return 1; }

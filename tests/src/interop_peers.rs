@@ -32,6 +32,19 @@ impl Peers {
         };
         std::fs::write(self.dir.0.join(file), secs.to_string()).unwrap();
     }
+
+    /// Whether the libotr peer runs on our drop-in `libotr.so.5`
+    /// (`otr-libotr`, put first on `LD_LIBRARY_PATH`) rather than on
+    /// libotr 4.1.1: the peer's `engine` command names the library loaded.
+    /// Tests that pin libotr's own behaviour check ours there instead.
+    pub fn libotr_is_drop_in(&mut self) -> bool {
+        let out = self.libotr.cmd("engine").unwrap();
+        let engine = out
+            .iter()
+            .find_map(|l| l.strip_prefix("ENGINE "))
+            .unwrap_or_else(|| panic!("no ENGINE line: {out:?}"));
+        engine.starts_with("otr-libotr")
+    }
 }
 
 /// A directory removed on drop.

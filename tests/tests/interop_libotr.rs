@@ -233,6 +233,7 @@ fn re_ake_by_query_while_private() {
         let Some(mut p) = start("re_ake_query", &[], &[]) else {
             return;
         };
+        let drop_in = p.libotr_is_drop_in();
         run(&mut p.ours, &mut p.libotr, "query").unwrap();
         let before = p.ours.state().unwrap();
         let ex = if we_query {
@@ -252,7 +253,14 @@ fn re_ake_by_query_while_private() {
         // asked it to), the arriving D-H Key resets its child to the master's
         // PLAINTEXT state — the "plaintext window" — so it reports INSECURE then
         // SECURE; as the responder of our commit it reports STILL_SECURE.
-        if we_query {
+        // Our drop-in libotr.so.5 keeps ENCRYPTED in both roles (no plaintext
+        // window): STILL_SECURE either way.
+        if drop_in {
+            assert!(
+                has(libotr_lines, "STILL_SECURE") && !has(libotr_lines, "INSECURE"),
+                "{ex:?}"
+            );
+        } else if we_query {
             assert!(
                 has(libotr_lines, "INSECURE") && libotr_lines.iter().any(|l| l == "SECURE"),
                 "{ex:?}"
@@ -403,6 +411,9 @@ fn require_encryption_on_libotrs_side_resends_only_the_last_held_message() {
     let Some(mut p) = start("require_libotr_last", &[], &["--policy", "always"]) else {
         return;
     };
+    if p.libotr_is_drop_in() {
+        return held_messages_all_sent_in_order_by_the_drop_in(&mut p);
+    }
     let first = p.libotr.cmd("send first held").unwrap();
     let second = p.libotr.cmd("send second held").unwrap();
     // libotr holds each and sends a query for each (docs/LIBOTR-DIFFERENCES.md §13).
@@ -420,6 +431,38 @@ fn require_encryption_on_libotrs_side_resends_only_the_last_held_message() {
     assert_eq!(ake_types(&ex.a), "KS", "libotr is the responder: {ex:?}");
     assert_eq!(msgs(&ex.b), vec!["second held".to_owned()], "{ex:?}");
     assert_secure(&mut p, "3");
+}
+
+/// The drop-in `libotr.so.5` (our engine under the C peer) where libotr
+/// keeps only its last held message: one query for the first message (the
+/// second waits for the same AKE, with no second query), and after the AKE
+/// every held message, in the order typed.
+fn held_messages_all_sent_in_order_by_the_drop_in(p: &mut otr_tests::interop_peers::Peers) {
+    let first = p.libotr.cmd("send first held").unwrap();
+    assert!(has(&first, "EVENT ENCRYPTION_REQUIRED"), "{first:?}");
+    let sent = sends(&first);
+    assert!(
+        sent.len() == 1 && sent[0].starts_with("?OTRv"),
+        "one query, no plaintext: {first:?}"
+    );
+    let second = p.libotr.cmd("send second held").unwrap();
+    assert!(has(&second, "EVENT ENCRYPTION_REQUIRED"), "{second:?}");
+    assert!(
+        sends(&second).is_empty(),
+        "held, no second query: {second:?}"
+    );
+    let ex = exchange(&mut p.libotr, &mut p.ours, sends(&first)).unwrap();
+    assert_eq!(
+        ake_types(&ex.a),
+        "KS",
+        "the drop-in is the responder: {ex:?}"
+    );
+    assert_eq!(
+        msgs(&ex.b),
+        vec!["first held".to_owned(), "second held".to_owned()],
+        "{ex:?}"
+    );
+    assert_secure(p, "3");
 }
 
 #[test]
@@ -442,13 +485,24 @@ fn require_encryption_on_libotrs_side_held_message_not_sent_when_libotr_initiate
     assert_secure(&mut p, "3");
     // libotr 4.1.1 resends only from `maybe_resend` after a Reveal
     // Signature, so its held message is never sent (docs/LIBOTR-DIFFERENCES.md §5).
-    assert!(msgs(&ex.a).is_empty(), "{ex:?}");
+    // Our drop-in sends it once the AKE is done, whichever side started it.
+    let drop_in = p.libotr_is_drop_in();
+    if drop_in {
+        assert_eq!(msgs(&ex.a), vec!["held by libotr".to_owned()], "{ex:?}");
+    } else {
+        assert!(msgs(&ex.a).is_empty(), "{ex:?}");
+    }
     let ex = send_all(&mut p, false, "typed after");
     assert_eq!(msgs(&ex.b), vec!["typed after".to_owned()], "{ex:?}");
     let ex = send_all(&mut p, true, "and back");
     assert_eq!(msgs(&ex.b), vec!["and back".to_owned()], "{ex:?}");
-    assert!(
-        !p.ours.transcript.iter().any(|l| l == "MSG held by libotr"),
+    assert_eq!(
+        p.ours
+            .transcript
+            .iter()
+            .filter(|l| *l == "MSG held by libotr")
+            .count(),
+        usize::from(drop_in),
         "{:?}",
         p.ours.transcript
     );
@@ -500,11 +554,22 @@ fn v3_only_libotr_query_fragmented_in_v2_syntax() {
     };
     let out = p.libotr.cmd("query").unwrap();
     let sent = otr_tests::driver::sends(&out);
-    assert!(sent.len() > 1, "{out:?}");
-    assert!(
-        sent.iter().all(|s| s.starts_with("?OTR,0")),
-        "v2 fragment syntax: {sent:?}"
-    );
+    if p.libotr_is_drop_in() {
+        // Our drop-in sends a query whole whatever the maximum size: a
+        // fragmented query is unreadable to the person without OTR that its
+        // text is for, and no fragment syntax names a version before one is
+        // agreed.
+        assert!(
+            sent.len() == 1 && sent[0].starts_with("?OTRv3?"),
+            "one query, whole: {sent:?}"
+        );
+    } else {
+        assert!(sent.len() > 1, "{out:?}");
+        assert!(
+            sent.iter().all(|s| s.starts_with("?OTR,0")),
+            "v2 fragment syntax: {sent:?}"
+        );
+    }
     let ex = otr_tests::driver::exchange(&mut p.libotr, &mut p.ours, sent).unwrap();
     assert!(has(&ex.a, "SECURE") && has(&ex.b, "SECURE"), "{ex:?}");
     assert_secure(&mut p, "3");
@@ -641,4 +706,26 @@ fn fingerprints_file_written_by_us_is_read_by_libotr_and_back() {
     assert!(has(&ex.a, "SECURE") && !has(&ex.a, "NEWFPR"), "{ex:?}");
     let state = alice.state().unwrap();
     assert!(state.contains(&"trust=smp".to_owned()), "{state:?}");
+}
+
+#[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
+fn the_libotr_peer_runs_on_the_library_asked_for() {
+    // CI sets OTR_EXPECT_DROP_IN=1 when it puts our libotr.so.5 first on
+    // LD_LIBRARY_PATH, so that the drop-in's expectations above cannot be
+    // skipped by a library that did not load.
+    let Ok(expected) = std::env::var("OTR_EXPECT_DROP_IN") else {
+        return;
+    };
+    let Some(mut p) = start("which_library", &[], &[]) else {
+        return;
+    };
+    assert_eq!(
+        p.libotr_is_drop_in(),
+        expected == "1",
+        "OTR_EXPECT_DROP_IN={expected}"
+    );
 }

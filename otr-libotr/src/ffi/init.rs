@@ -1,4 +1,5 @@
-//! `otrl_init`, `otrl_version`, the user state, `otrl_message_free`.
+//! `otrl_init`, `otrl_version`, the user state, `otrl_message_free`, and
+//! `otr_libotr_engine` (which engine is loaded).
 
 use core::ffi::{c_char, c_uint};
 
@@ -18,6 +19,17 @@ pub extern "C" fn otrl_init(ver_major: c_uint, ver_minor: c_uint, ver_sub: c_uin
 #[unsafe(no_mangle)]
 pub extern "C" fn otrl_version() -> *const c_char {
     crate::human::VERSION.as_ptr().cast()
+}
+
+/// The text [`otr_libotr_engine`] returns.
+const ENGINE: &[u8] = concat!("otr-libotr ", env!("CARGO_PKG_VERSION"), "\0").as_bytes();
+
+/// Not in libotr: `"otr-libotr <version>"`, so that a program (or a user
+/// with `dlsym(RTLD_DEFAULT, "otr_libotr_engine")`) can tell that this
+/// library, not libotr, is loaded. libotr has no such symbol.
+#[unsafe(no_mangle)]
+pub extern "C" fn otr_libotr_engine() -> *const c_char {
+    ENGINE.as_ptr().cast()
 }
 
 /// `otrl_userstate_create`.
