@@ -20,6 +20,8 @@ const SYSTEM_ERROR: u32 = 1 << 15;
 pub const UNUSABLE_SECKEY: u32 = 54;
 /// `GPG_ERR_INV_VALUE`.
 pub const INV_VALUE: u32 = 55;
+/// `GPG_ERR_CONFLICT`.
+pub const CONFLICT: u32 = 70;
 /// `GPG_ERR_ENOMEM`.
 pub const ENOMEM: u32 = SYSTEM_ERROR | 86;
 /// `GPG_ERR_UNKNOWN_ERRNO`.

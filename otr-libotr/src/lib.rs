@@ -19,7 +19,9 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod errors;
+pub mod fragments;
 pub mod human;
+pub mod lenient_base64;
 pub mod proto;
 pub mod state;
 

@@ -6,9 +6,10 @@
 #[repr(C)]
 #[derive(Debug, Default)]
 pub struct ContextPriv {
-    /// libotr's `fragment` (always NULL here: otr-core reassembles).
+    /// libotr's `fragment` (always NULL here: otr-core reassembles, and
+    /// `otrl_proto_fragment_accumulate` keeps its bytes in `fragments`).
     pub fragment: usize,
-    /// libotr's `fragment_len`.
+    /// libotr's `fragment_len` (that of `fragments`).
     pub fragment_len: usize,
     /// libotr's `fragment_n`.
     pub fragment_n: u16,
@@ -29,6 +30,9 @@ pub struct ContextPriv {
     pub add_app_data: crate::ffi::types::AddAppData,
     /// The data for `add_app_data`.
     pub add_app_data_arg: usize,
+    /// The partial message of `otrl_proto_fragment_accumulate` (a client's
+    /// own reassembly; the engine does its own for `otrl_message_receiving`).
+    pub fragments: crate::fragments::Accumulator,
 }
 
 /// The message states (`OtrlMessageState`).

@@ -15,7 +15,7 @@
 
 mod common;
 
-use common::{build_c, loaded_libotr, our_library_dir, run, scratch, workspace_root};
+use common::{build_c, loaded_libotr, our_library_dir, scratch, transcripts, workspace_root};
 
 #[test]
 #[cfg_attr(
@@ -46,19 +46,11 @@ fn files_and_contexts_match_libotr() {
     let work_ours = dir.join("ours");
     std::fs::create_dir_all(&work_real).unwrap();
     std::fs::create_dir_all(&work_ours).unwrap();
-    let real = run(&program, &[&keys, &work_real], None);
-    let ours = run(&program, &[&keys, &work_ours], Some(&lib_dir));
-    let real_text = String::from_utf8_lossy(&real.stdout);
-    let ours_text = String::from_utf8_lossy(&ours.stdout);
-    assert!(
-        real.status.success(),
-        "with libotr:\n{real_text}{}",
-        String::from_utf8_lossy(&real.stderr)
-    );
-    assert!(
-        ours.status.success(),
-        "with ours:\n{ours_text}{}",
-        String::from_utf8_lossy(&ours.stderr)
+    let (real_text, ours_text) = transcripts(
+        &program,
+        &[&keys, &work_real],
+        &[&keys, &work_ours],
+        &lib_dir,
     );
     assert_eq!(ours_text, real_text);
     assert!(ours_text.ends_with("done\n"));

@@ -15,7 +15,7 @@
 
 mod common;
 
-use common::{build_c, our_library_dir, run, scratch, workspace_root};
+use common::{build_c, our_library_dir, scratch, transcripts, workspace_root};
 
 #[test]
 #[cfg_attr(
@@ -30,20 +30,7 @@ fn messaging_matches_libotr() {
     };
     let keys = workspace_root().join("tests/fixtures/libotr");
     let lib = our_library_dir(&dir);
-    let real = run(&program, &[&keys], None);
-    let ours = run(&program, &[&keys], Some(&lib));
-    let real_text = String::from_utf8_lossy(&real.stdout);
-    let ours_text = String::from_utf8_lossy(&ours.stdout);
-    assert!(
-        real.status.success(),
-        "with libotr:\n{real_text}{}",
-        String::from_utf8_lossy(&real.stderr)
-    );
-    assert!(
-        ours.status.success(),
-        "with ours:\n{ours_text}{}",
-        String::from_utf8_lossy(&ours.stderr)
-    );
+    let (real_text, ours_text) = transcripts(&program, &[&keys], &[&keys], &lib);
     assert_eq!(ours_text, real_text);
     assert!(
         ours_text.contains("bob got: [c]hello bob [r]"),

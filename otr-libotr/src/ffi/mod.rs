@@ -5,6 +5,7 @@
 //! Every entry point checks each pointer for NULL before use and runs its
 //! body under [`guard`], so no panic unwinds into C.
 
+pub mod base64;
 pub mod context;
 pub mod files;
 pub mod init;

@@ -743,3 +743,76 @@ pub unsafe extern "C" fn otrl_privkey_pending_forget_all(us: *mut OtrlUserStateC
     // SAFETY: the caller's promise.
     guard((), || unsafe { forget_all_pending(us) });
 }
+
+/// `otrl_privkey_sign`: a DSA signature (`r‖s`, 20 bytes each, 40 in all,
+/// `malloc`ed into `*sigp`) of `data` read as a big-endian number, with the
+/// key of the entry `privkey`, as libotr makes it (the number is used mod
+/// q). `GPG_ERR_INV_VALUE` for a NULL argument, a key type other than DSA,
+/// or more than 32 bytes of data (libotr signs longer data mod q; every
+/// value OTR signs has 32 bytes or fewer).
+///
+/// # Safety
+/// `sigp`, `siglenp` are NULL or writable; `privkey` NULL or a live entry
+/// of this library; `data` NULL or `len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn otrl_privkey_sign(
+    sigp: *mut *mut c_uchar,
+    siglenp: *mut usize,
+    privkey: *mut OtrlPrivKey,
+    data: *const c_uchar,
+    len: usize,
+) -> GcryError {
+    let invalid = gcry_error(errors::INV_VALUE);
+    if sigp.is_null() || siglenp.is_null() || len > 32 || (data.is_null() && len > 0) {
+        return invalid;
+    }
+    // SAFETY: privkey is NULL or a live entry (caller).
+    let (Some(key), Some(0)) = (unsafe { key_of(privkey) }, unsafe {
+        privkey.as_ref().map(|p| p.pubkey_type)
+    }) else {
+        return invalid;
+    };
+    guard(invalid, || {
+        // The value signed (a hash, not a secret).
+        let mut value = [0u8; 32];
+        if len > 0 {
+            // SAFETY: data has len readable bytes (caller); len <= 32, so
+            // the copy fits the last len bytes of value.
+            unsafe {
+                core::ptr::copy_nonoverlapping(data, value.as_mut_ptr().add(32 - len), len);
+            }
+        }
+        let signature = key.sign(&value, &mut UnwrapErr(getrandom::SysRng));
+        let bytes = [signature.r, signature.s].concat();
+        let out = malloc_bytes(&bytes);
+        if out.is_null() {
+            return gcry_error(errors::ENOMEM);
+        }
+        // SAFETY: both are writable (checked non-NULL; caller).
+        unsafe {
+            *sigp = out;
+            *siglenp = bytes.len();
+        }
+        errors::NO_ERROR
+    })
+}
+
+/// `otrl_privkey_verify`: not offered. The public key comes as a libgcrypt
+/// `gcry_sexp_t`, an object this library (which does not use libgcrypt)
+/// cannot read; the answer is libotr's for a key it cannot use,
+/// `GPG_ERR_INV_VALUE`, so nothing reads as verified.
+///
+/// # Safety
+/// Nothing is read.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn otrl_privkey_verify(
+    sigbuf: *const c_uchar,
+    siglen: usize,
+    pubkey_type: core::ffi::c_ushort,
+    pubs: *mut core::ffi::c_void,
+    data: *const c_uchar,
+    len: usize,
+) -> GcryError {
+    let _ = (sigbuf, siglen, pubkey_type, pubs, data, len);
+    gcry_error(errors::INV_VALUE)
+}

@@ -89,6 +89,26 @@ int main(void)
     otrl_proto_default_query_msg(NULL, OTRL_POLICY_DEFAULT) ? (void)0 : (void)0;
     otrl_proto_message_type(NULL);
     otrl_proto_message_version(NULL);
+    if (otrl_proto_query_bestversion(NULL, 0x07) != 0 ||
+            otrl_proto_whitespace_bestversion(NULL, NULL, NULL, 0x07) != 0 ||
+            otrl_proto_instance(NULL, NULL, NULL) == 0 ||
+            otrl_proto_instance("?OTR:AAMDAAABABI0VngB.", NULL, NULL) != 0 ||
+            otrl_proto_data_read_flags(NULL, NULL) == 0 ||
+            otrl_proto_create_data(NULL, NULL, NULL, NULL, 0, NULL) == 0 ||
+            otrl_proto_accept_data(NULL, NULL, NULL, NULL, NULL, NULL) == 0 ||
+            otrl_proto_fragment_accumulate(NULL, NULL, NULL) != OTRL_FRAGMENT_UNFRAGMENTED ||
+            otrl_proto_fragment_accumulate(NULL, NULL, "?OTR,1,1,x,") != OTRL_FRAGMENT_UNFRAGMENTED ||
+            otrl_proto_fragment_create(100, 1, NULL, NULL, "x") == 0 ||
+            otrl_privkey_sign(NULL, NULL, NULL, NULL, 0) == 0 ||
+            otrl_privkey_verify(NULL, 0, 0, NULL, NULL, 0) == 0) {
+        printf("FAIL: proto.h or signing with NULLs\n");
+        return 1;
+    }
+    otrl_proto_fragment_free(NULL, 3);
+    {
+        char **none = NULL;
+        otrl_proto_fragment_free(&none, 3);
+    }
 
     if (otrl_message_sending(NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, &msg,
             OTRL_FRAGMENT_SEND_ALL, &ctx, NULL, NULL) == 0 || msg != NULL || ctx != NULL) {

@@ -96,6 +96,33 @@ pub fn run(program: &Path, args: &[&Path], lib_dir: Option<&Path>) -> Output {
     command.output().unwrap()
 }
 
+/// Runs `program` on the real libotr with `real_args` and on ours (from
+/// `lib_dir`) with `ours_args`; both must succeed. Their standard outputs,
+/// libotr's first.
+pub fn transcripts(
+    program: &Path,
+    real_args: &[&Path],
+    ours_args: &[&Path],
+    lib_dir: &Path,
+) -> (String, String) {
+    let mut texts = Vec::new();
+    for (who, args, dir) in [
+        ("libotr", real_args, None),
+        ("ours", ours_args, Some(lib_dir)),
+    ] {
+        let out = run(program, args, dir);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "with {who}:\n{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        texts.push(text);
+    }
+    let ours = texts.pop().unwrap();
+    (texts.pop().unwrap(), ours)
+}
+
 /// Which libotr.so.5 `program` loads with `lib_dir` first (from `ldd`).
 pub fn loaded_libotr(program: &Path, lib_dir: &Path) -> Option<PathBuf> {
     let out = Command::new("ldd")
