@@ -400,6 +400,22 @@ impl Session {
         core.output.take()
     }
 
+    /// Ends the private conversation with one instance of the buddy (sends
+    /// it the DISCONNECTED TLV when private); the other instances stay as
+    /// they are. A conversation of several clients of one buddy can so be
+    /// closed on one of them.
+    ///
+    /// # Errors
+    /// [`SessionError::UnknownInstance`] when the buddy has no such instance.
+    #[must_use = "the actions must be carried out"]
+    pub fn end_instance(&mut self, instance: InstanceTag) -> Result<Vec<Action>, SessionError> {
+        let Self { contexts, core } = self;
+        core.begin();
+        let ctx = contexts.get_mut(Target::Child(instance))?;
+        data_out::end(core, ctx);
+        Ok(core.output.take())
+    }
+
     /// Uses the extra symmetric key with the best (or given) instance: sends
     /// TLV 8 and returns the key, the same one the buddy will derive.
     ///

@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use otr_core::otr_wire::{EncodedMessage, InstanceTag, MessageBody, MessageType, whitespace};
 use otr_core::{
-    Action, AuthState, Event, ManualClock, MessageState, Policy, Session, SessionConfig, Timestamp,
+    Action, AuthState, Event, ManualClock, MessageState, Policy, Session, SessionConfig,
+    SessionError, Timestamp,
 };
 use otr_tests::actions::sends;
 use otr_tests::keys::test_keys;
@@ -174,8 +175,9 @@ fn held_messages_expire() {
     assert_eq!(p.alice.session.held_message_count(), 0);
 }
 
-#[test]
-fn two_instances_of_one_buddy_both_answer_the_masters_commit_within_its_lifetime() {
+/// Alice private with two clients of Bob (phone 0xb001, laptop 0xb002),
+/// both answering the one D-H Commit of her master.
+fn alice_with_two_instances_of_bob() -> (Session, Session, Session, ManualClock) {
     let (alice_key, bob_key) = test_keys();
     let clock = ManualClock::new();
     let session = |key: Arc<_>, tag: u32, seed: u64| {
@@ -231,12 +233,45 @@ fn two_instances_of_one_buddy_both_answer_the_masters_commit_within_its_lifetime
         MessageState::Encrypted
     );
     assert_ne!(private[0].ssid, private[1].ssid);
+    (alice, bob_phone, bob_laptop, clock)
+}
+
+#[test]
+fn two_instances_of_one_buddy_both_answer_the_masters_commit_within_its_lifetime() {
+    let (mut alice, _phone, _laptop, clock) = alice_with_two_instances_of_bob();
     // The master's pending commit is forgotten after its lifetime.
     assert_eq!(alice.instances()[0].auth_state, AuthState::AwaitingDhKey);
     let deadline = alice.poll_timeout().unwrap();
     clock.set(deadline);
     let _ = alice.handle_timeout(deadline);
     assert_eq!(alice.instances()[0].auth_state, AuthState::None);
+}
+
+#[test]
+fn ending_one_instance_leaves_the_buddys_other_instance_private() {
+    let (mut alice, mut phone, mut laptop, _clock) = alice_with_two_instances_of_bob();
+    let laptop_tag = InstanceTag::new(0xb002).unwrap();
+    let state = |alice: &Session, tag: u32| {
+        alice
+            .instances()
+            .into_iter()
+            .find(|i| i.instance.map(InstanceTag::get) == Some(tag))
+            .unwrap()
+            .message_state
+    };
+    let bye = sends(&alice.end_instance(laptop_tag).unwrap());
+    assert_eq!(bye.len(), 1, "one DISCONNECTED message, to the laptop");
+    assert_eq!(state(&alice, 0xb002), MessageState::Plaintext);
+    assert_eq!(state(&alice, 0xb001), MessageState::Encrypted);
+    let _ = laptop.handle_input(&bye[0]);
+    assert_eq!(laptop.best_instance().message_state, MessageState::Finished);
+    // The phone ignores a message for another instance and stays private.
+    let _ = phone.handle_input(&bye[0]);
+    assert_eq!(phone.best_instance().message_state, MessageState::Encrypted);
+    assert!(matches!(
+        alice.end_instance(InstanceTag::new(0xb00f).unwrap()),
+        Err(SessionError::UnknownInstance(0xb00f))
+    ));
 }
 
 #[test]

@@ -1691,15 +1691,20 @@ pub unsafe extern "C" fn otrl_message_symkey(
 ///
 /// # Safety
 /// `us` and `master` are live.
-unsafe fn disconnect(us: *mut OtrlUserStateC, ops: &Ops, master: *mut ConnContext) {
+unsafe fn disconnect(us: *mut OtrlUserStateC, ops: &Ops, context: *mut ConnContext) {
     // SAFETY: the caller's promise.
     unsafe {
-        let _ = on_session(us, ops, master, |s, _| Some(s.end()));
+        let _ = on_session(us, ops, context, |s, instance| match instance {
+            Some(tag) => s.end_instance(tag).ok(),
+            None => Some(s.end()),
+        });
     }
 }
 
-/// `otrl_message_disconnect`. The engine ends every instance of the buddy
-/// at once (see docs/LIBOTR-COMPAT.md).
+/// `otrl_message_disconnect`: ends the conversation with the instance
+/// `instance` names (an instance tag, or `OTRL_INSTAG_BEST`/`_RECENT…`, as
+/// `otrl_context_find` resolves it); `OTRL_INSTAG_MASTER` ends every
+/// instance of the buddy.
 ///
 /// # Safety
 /// `us` live; `ops` NULL or a table; the names C strings.
@@ -1723,10 +1728,9 @@ pub unsafe extern "C" fn otrl_message_disconnect(
         else {
             return;
         };
-        let _ = instance;
-        let master = find(us, u, a, p, tags::MASTER, false, None, None, null_mut());
-        if !master.is_null() {
-            disconnect(us, &Ops { ops, opdata }, master);
+        let context = find(us, u, a, p, instance, false, None, None, null_mut());
+        if !context.is_null() {
+            disconnect(us, &Ops { ops, opdata }, context);
         }
     });
 }
