@@ -35,6 +35,22 @@ fn spawn(
     fixture: &str,
     extra: &[&str],
 ) -> PeerProcess {
+    spawn_under(&[], name, program, lib, dir, me, buddy, fixture, extra)
+}
+
+/// As [`spawn`], the peer run by `wrapper` (a memory checker) when given.
+#[allow(clippy::too_many_arguments)]
+fn spawn_under(
+    wrapper: &[&str],
+    name: &str,
+    program: &Path,
+    lib: Option<&Path>,
+    dir: &Path,
+    me: &str,
+    buddy: &str,
+    fixture: &str,
+    extra: &[&str],
+) -> PeerProcess {
     let fixtures = workspace_root().join("tests/fixtures/libotr");
     let key = dir.join(format!("{name}.key"));
     let instag = dir.join(format!("{name}.instag"));
@@ -53,7 +69,15 @@ fn spawn(
     let env: Vec<(String, String)> = lib
         .map(|l| vec![("LD_LIBRARY_PATH".to_owned(), l.display().to_string())])
         .unwrap_or_default();
-    PeerProcess::spawn(name, program, &args, &env).unwrap()
+    match wrapper.split_first() {
+        None => PeerProcess::spawn(name, program, &args, &env).unwrap(),
+        Some((tool, tool_args)) => {
+            let mut all: Vec<String> = tool_args.iter().map(|s| (*s).to_owned()).collect();
+            all.push(program.display().to_string());
+            all.extend(args);
+            PeerProcess::spawn(name, Path::new(tool), &all, &env).unwrap()
+        }
+    }
 }
 
 /// Ours as alice, the real libotr as bob; `None` (skip) without libotr.
@@ -268,5 +292,180 @@ fn our_library_on_both_sides() {
     assert!(
         has(&second.a, "SMP SUCCESS 100") && has(&second.b, "SMP SUCCESS 100"),
         "{second:?}"
+    );
+}
+
+/// The exit status valgrind gives when it found an error.
+const VALGRIND_FOUND_ERRORS: i32 = 97;
+
+#[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
+fn valgrind_finds_nothing_in_a_conversation_on_our_library() {
+    let Some((program, _)) = libotr_peer() else {
+        otr_tests::interop::skip_or_fail(
+            "valgrind_conversation",
+            "the libotr peer cannot be built",
+        );
+        return;
+    };
+    let has_valgrind = std::process::Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_valgrind {
+        otr_tests::interop::skip_or_fail(
+            "valgrind_conversation",
+            "valgrind is not installed (apt-get install valgrind)",
+        );
+        return;
+    }
+    let dir = scratch("peer_valgrind");
+    let lib = our_library_dir(&dir);
+    let code = format!("--error-exitcode={VALGRIND_FOUND_ERRORS}");
+    let log = dir.join("valgrind.log");
+    let log_arg = format!("--log-file={}", log.display());
+    let wrapper = [
+        "valgrind",
+        "--tool=memcheck",
+        "--leak-check=full",
+        "--errors-for-leak-kinds=definite,indirect",
+        code.as_str(),
+        log_arg.as_str(),
+    ];
+    let mut ours = spawn_under(
+        &wrapper,
+        "ours",
+        program,
+        Some(&lib),
+        &dir,
+        "alice@example.org",
+        "bob@example.org",
+        "alice",
+        &[],
+    );
+    let mut real = spawn(
+        "real",
+        program,
+        None,
+        &dir,
+        "bob@example.org",
+        "alice@example.org",
+        "bob",
+        &[],
+    );
+    // AKE (each side starting once), messages, SMP right and wrong, end.
+    let ex = run(&mut ours, &mut real, "query").unwrap();
+    assert!(has(&ex.a, "SECURE") && has(&ex.b, "SECURE"), "{ex:?}");
+    let ex = run(&mut ours, &mut real, "send under valgrind").unwrap();
+    assert!(has(&ex.b, "MSG under valgrind"), "{ex:?}");
+    let ex = run(&mut real, &mut ours, "send and back").unwrap();
+    assert!(has(&ex.b, "MSG and back"), "{ex:?}");
+    run(&mut real, &mut ours, "query").unwrap();
+    for answer in ["the secret", "not it"] {
+        let first = run(&mut real, &mut ours, "smp the secret").unwrap();
+        assert!(has(&first.b, "SMP ASK_FOR_SECRET 25"), "{first:?}");
+        run(&mut ours, &mut real, &format!("smp-respond {answer}")).unwrap();
+    }
+    let ex = run(&mut ours, &mut real, "end").unwrap();
+    assert_eq!(real.state().unwrap()[1], "FINISHED", "{ex:?}");
+    drop(real);
+    let status = ours.quit(std::time::Duration::from_secs(120));
+    let report = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "valgrind's verdict on the peer on our library:\n{report}"
+    );
+    assert!(report.contains("ERROR SUMMARY: 0 errors"), "{report}");
+}
+
+/// Deterministic damage to a message: a byte flipped, replaced or cut, a
+/// run repeated or removed.
+fn mutate(message: &[u8], rng: &mut impl rand_core::Rng) -> Vec<u8> {
+    let mut m = message.to_vec();
+    if m.is_empty() {
+        return m;
+    }
+    let len = m.len();
+    let at = usize::try_from(rng.next_u32()).unwrap() % len;
+    match rng.next_u32() % 6 {
+        0 => m[at] ^= 1 << (rng.next_u32() % 7),
+        1 => m[at] = b"AZaz09+/=.,|?:"[usize::try_from(rng.next_u32()).unwrap() % 14],
+        2 => m.truncate(at),
+        3 => {
+            let end = (at + 1 + usize::try_from(rng.next_u32() % 64).unwrap()).min(len);
+            let run = m[at..end].to_vec();
+            m.splice(at..at, run);
+        }
+        4 => {
+            let end = (at + 1 + usize::try_from(rng.next_u32() % 64).unwrap()).min(len);
+            m.drain(at..end);
+        }
+        _ => {
+            for b in &mut m[at..] {
+                *b = b'A' + u8::try_from(rng.next_u32() % 26).unwrap();
+            }
+        }
+    }
+    m
+}
+
+#[test]
+#[cfg_attr(
+    not(have_libotr),
+    ignore = "libotr5-dev not installed (apt-get install libotr5-dev libotr5-bin pkg-config)"
+)]
+fn mutated_wire_messages_never_crash_the_peer_on_our_library() {
+    use otr_tests::line_escape::{escape, unescape};
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    // A real conversation, every wire message kept: the AKE, messages and
+    // an SMP, fragmented at 120 bytes for fragment headers too.
+    let Some(mut p) = pair(
+        "peer_mutated",
+        &["--max-msg-size", "120"],
+        &["--max-msg-size", "120"],
+    ) else {
+        return;
+    };
+    let mut corpus: Vec<Vec<u8>> = Vec::new();
+    let mut keep = |ex: &Exchange| {
+        for lines in [&ex.a, &ex.b] {
+            corpus.extend(
+                otr_tests::driver::sends(lines)
+                    .iter()
+                    .map(|s| unescape(s.as_bytes())),
+            );
+        }
+    };
+    keep(&run(&mut p.real, &mut p.ours, "query").unwrap());
+    keep(&run(&mut p.real, &mut p.ours, "send a message to damage").unwrap());
+    keep(&run(&mut p.ours, &mut p.real, "send and one back").unwrap());
+    keep(&run(&mut p.real, &mut p.ours, "smp the secret").unwrap());
+    keep(&run(&mut p.ours, &mut p.real, "smp-respond the secret").unwrap());
+    assert!(corpus.len() > 20, "{} messages", corpus.len());
+
+    // Each damaged in many ways, fed to our library; it answers every one.
+    let mut rng = ChaCha20Rng::seed_from_u64(14);
+    let mut fed = 0;
+    for round in 0..40 {
+        for message in &corpus {
+            let damaged = mutate(message, &mut rng);
+            let line = format!("recv {}", String::from_utf8(escape(&damaged)).unwrap());
+            p.ours
+                .cmd(&line)
+                .unwrap_or_else(|e| panic!("round {round}: the peer on our library died: {e}"));
+            fed += 1;
+        }
+    }
+    // Still alive and in a state it can report.
+    let state = p.ours.state().unwrap();
+    assert!(
+        ["PLAINTEXT", "ENCRYPTED", "FINISHED"].contains(&state[1].as_str()),
+        "{state:?} after {fed} damaged messages"
     );
 }

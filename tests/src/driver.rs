@@ -136,6 +136,24 @@ impl PeerProcess {
     }
 }
 
+impl PeerProcess {
+    /// Asks the peer to quit and waits up to `within` for it to exit: its
+    /// exit status (`None` if it had to be killed). A memory checker's
+    /// verdict arrives this way.
+    pub fn quit(mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let _ = self.stdin.write_all(b"quit\n");
+        let _ = self.stdin.flush();
+        let start = std::time::Instant::now();
+        while start.elapsed() < within {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
 impl Drop for PeerProcess {
     fn drop(&mut self) {
         let _ = self.stdin.write_all(b"quit\n");
