@@ -224,6 +224,10 @@ impl Pair {
 pub struct Libotr {
     exe: PathBuf,
     keydir: Option<PathBuf>,
+    /// Where the program loads `libotr.so.5` from, when not the system's
+    /// (`LD_LIBRARY_PATH`): the drop-in bench runs the same program on our
+    /// `otr-libotr`.
+    library_dir: Option<PathBuf>,
 }
 
 impl Libotr {
@@ -262,7 +266,22 @@ impl Libotr {
         Some(Self {
             exe: outdir.join("libotr_bench"),
             keydir,
+            library_dir: None,
         })
+    }
+
+    /// The C program.
+    pub fn exe(&self) -> &Path {
+        &self.exe
+    }
+
+    /// The same program, loading `libotr.so.5` from `dir` first.
+    pub fn on_library(&self, dir: &Path) -> Self {
+        Self {
+            exe: self.exe.clone(),
+            keydir: self.keydir.clone(),
+            library_dir: Some(dir.to_owned()),
+        }
     }
 
     /// Runs `iters` iterations of `scenario`; the measured time it printed.
@@ -281,6 +300,9 @@ impl Libotr {
         cmd.arg(scenario).arg(iters.to_string());
         if let Some(dir) = &self.keydir {
             cmd.arg(dir);
+        }
+        if let Some(dir) = &self.library_dir {
+            cmd.env("LD_LIBRARY_PATH", dir);
         }
         let out = cmd.output().expect("spawn libotr_bench");
         assert!(
