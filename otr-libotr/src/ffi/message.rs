@@ -10,9 +10,8 @@
 
 use core::ffi::{c_char, c_int, c_uchar, c_uint, c_ushort, c_void};
 use core::ptr::null_mut;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use otr_core::identity::DsaSigningKey;
 use otr_core::otr_wire::{InstanceTag, ProtocolVersion};
 use otr_core::{
     Action, AuthState, Clock, Event, InstanceState, MessageState, Policy, ReceivedMessage,
@@ -328,9 +327,8 @@ unsafe fn ensure_session(
                 f(ops.opdata, acct_c, proto_c);
             }
         }
-        let Some(key) = privkey::key_of(privkey::find(us, &account, &protocol))
-            .and_then(|k| DsaSigningKey::from_dsa_components(&k.components()).ok())
-        else {
+        // The key as read or made (validated then), shared with the entry.
+        let Some(key) = privkey::shared_key_of(privkey::find(us, &account, &protocol)) else {
             return false;
         };
         let mut config = SessionConfig::default();
@@ -341,7 +339,7 @@ unsafe fn ensure_session(
         config.report_protocol_tlvs = true;
         let session = Session::new(
             config,
-            Arc::new(key),
+            key,
             tag,
             Box::new(UnwrapErr(getrandom::SysRng)),
             Box::new(clock()),

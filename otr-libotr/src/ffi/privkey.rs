@@ -30,6 +30,20 @@ pub(crate) unsafe fn key_of<'a>(p: *const OtrlPrivKey) -> Option<&'a DsaSigningK
     }
 }
 
+/// The key behind a C key entry, shared (no copy, no second validation:
+/// it was checked when read or made).
+///
+/// # Safety
+/// `p` is NULL or a live entry made by this library.
+pub(crate) unsafe fn shared_key_of(p: *const OtrlPrivKey) -> Option<Arc<DsaSigningKey>> {
+    // SAFETY: p is NULL or live; its privkey is NULL or our boxed key.
+    unsafe {
+        p.as_ref()
+            .and_then(|p| p.privkey.cast::<Arc<DsaSigningKey>>().as_ref())
+            .map(Arc::clone)
+    }
+}
+
 /// `otrl_privkey_find` on byte strings: the first entry for the account.
 ///
 /// # Safety
@@ -206,11 +220,6 @@ pub unsafe extern "C" fn otrl_privkey_read(
     })
 }
 
-/// A copy of a key (the signing key is not `Clone`).
-fn copy_key(key: &DsaSigningKey) -> Option<DsaSigningKey> {
-    DsaSigningKey::from_dsa_components(&key.components()).ok()
-}
-
 /// Generates a key for the account, writes every key we know with it
 /// replacing the account's old one, then reads the file back (as libotr).
 ///
@@ -250,12 +259,12 @@ unsafe fn write_with_key(
             let a = c_bytes((*p).accountname).unwrap_or_default();
             let pr = c_bytes((*p).protocol).unwrap_or_default();
             if !(a == account && pr == protocol)
-                && let Some(key) = key_of(p).and_then(copy_key)
+                && let Some(key) = shared_key_of(p)
             {
                 entries.push(PrivateKeyEntry {
                     account: a.to_vec(),
                     protocol: pr.to_vec(),
-                    key: Arc::new(key),
+                    key,
                 });
             }
             p = (*p).next;
