@@ -450,11 +450,12 @@ static void cb_gone_insecure(void *opdata, ConnContext *context)
 static void cb_still_secure(void *opdata, ConnContext *context, int is_reply)
 {
     Seen *s;
-    (void)opdata; (void)is_reply;
+    (void)opdata;
     check_transitions();
     s = seen_get(context);
     if (s) s->state = context->msgstate;
-    out_line("STILL_SECURE");
+    /* libotr passes auth.initiated: whether this side sent the D-H Commit. */
+    out_line("STILL_SECURE is_reply=%d", is_reply);
 }
 
 static int cb_max_message_size(void *opdata, ConnContext *context)

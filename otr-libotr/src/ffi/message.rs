@@ -750,13 +750,19 @@ unsafe fn handle_event(
     // SAFETY: the caller's promise; every callback gets live C data.
     unsafe {
         match event {
-            Event::GoneSecure(_) => {
+            Event::GoneSecure(info) => {
+                (*c).auth.initiated = c_int::from(info.first_half_bold);
                 ops.context_callback(|t| t.gone_secure, c);
                 out.changed = true;
             }
-            Event::StillSecure(_) => {
+            Event::StillSecure(info) => {
+                // libotr passes `auth.initiated`: whether we sent the D-H
+                // Commit, which is the side that shows the first half of
+                // the SSID in bold.
+                let initiated = c_int::from(info.first_half_bold);
+                (*c).auth.initiated = initiated;
                 if let Some(f) = ops.table().and_then(|t| t.still_secure) {
-                    f(ops.opdata, c, 0);
+                    f(ops.opdata, c, initiated);
                 }
             }
             // libotr 4.1.1 never calls gone_insecure: the client learns of
