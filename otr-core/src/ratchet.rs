@@ -17,6 +17,7 @@ use otr_wire::{DataFlags, DataMessage, Header, Mpi};
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
+use crate::aes_ctr::CtrKey;
 use crate::dh::DhKeyPair;
 use crate::mac::ct_eq;
 use crate::session_keys::SessionKeys;
@@ -146,9 +147,9 @@ impl Ratchet {
         let counter = session.send_counter.checked_add(1)?;
         session.send_counter = counter;
         let mut encrypted = payload.to_vec();
-        session
-            .send_cipher
-            .apply(counter.to_be_bytes(), &mut encrypted);
+        // The AES key is expanded for each message (a few dozen
+        // nanoseconds) rather than kept expanded: 352 bytes less per pair.
+        CtrKey::new(&session.send_aes).apply(counter.to_be_bytes(), &mut encrypted);
         let message = DataMessage {
             flags,
             sender_keyid,
@@ -211,7 +212,7 @@ impl Ratchet {
         };
         // 4. decrypt.
         let mut plaintext = Zeroizing::new(message.encrypted.to_vec());
-        keys.recv_cipher.apply(message.counter, &mut plaintext);
+        CtrKey::new(&keys.recv_aes).apply(message.counter, &mut plaintext);
         let extra_key = Zeroizing::new(keys.extra);
 
         // Verified: commit the pair's state.

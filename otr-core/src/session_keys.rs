@@ -2,13 +2,13 @@
 //! (`otrl_dh_session`): with `h1(b) = SHA-1(b ‖ secbytes)`, the side whose
 //! public key is larger sends with byte 0x01 and receives with 0x02 (the
 //! other side the reverse); AES key = h1(byte)[0..16], MAC key = SHA-1(AES
-//! key), extra symmetric key = SHA-256(0xFF ‖ secbytes).
+//! key), extra symmetric key = SHA-256(0xFF ‖ secbytes). The AES keys are
+//! kept raw (expanded per message); the MAC keys prepared for HMAC.
 
 use core::fmt;
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::aes_ctr::CtrKey;
 use crate::dh::SharedSecret;
 use crate::mac::{HmacSha1Key, sha1, sha256};
 
@@ -25,12 +25,6 @@ pub struct SessionKeys {
     pub recv_mac: [u8; 20],
     /// The extra symmetric key of this pair.
     pub extra: [u8; 32],
-    /// `send_aes` expanded (zeroized on drop by the `aes` crate).
-    #[zeroize(skip)]
-    pub send_cipher: CtrKey,
-    /// `recv_aes` expanded (zeroized on drop by the `aes` crate).
-    #[zeroize(skip)]
-    pub recv_cipher: CtrKey,
     /// `send_mac` prepared for HMAC (zeroized on drop by the `sha1` crate).
     #[zeroize(skip)]
     pub send_hmac: HmacSha1Key,
@@ -71,8 +65,6 @@ impl SessionKeys {
         let send_mac = sha1(&[&send_aes]);
         let recv_mac = sha1(&[&recv_aes]);
         Self {
-            send_cipher: CtrKey::new(&send_aes),
-            recv_cipher: CtrKey::new(&recv_aes),
             send_hmac: HmacSha1Key::new(&send_mac),
             recv_hmac: HmacSha1Key::new(&recv_mac),
             send_mac,
