@@ -7,7 +7,7 @@ mod config;
 mod error;
 mod shared;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use otr_wire::{Fingerprint, InstanceTag, ProtocolVersion};
@@ -173,7 +173,11 @@ pub struct Manager {
     our_tag: InstanceTag,
     rng: SharedRng,
     clock: SharedClock,
-    sessions: BTreeMap<String, Entry>,
+    /// The live sessions by buddy. A hash map: a message to one of many
+    /// buddies finds its session in one or two cache lines, where a B-tree
+    /// compares the name against a dozen keys, each a cache miss. Whatever
+    /// walks them in an order the host sees sorts the names first.
+    sessions: HashMap<String, Entry>,
     overrides: BTreeMap<String, SessionConfig>,
     /// Known fingerprints of buddies without a live session (loaded from a
     /// file, set by the host, or kept from an evicted or closed session).
@@ -219,7 +223,7 @@ impl Manager {
             our_tag,
             rng: SharedRng::new(Box::new(rng)),
             clock: SharedClock::new(clock),
-            sessions: BTreeMap::new(),
+            sessions: HashMap::new(),
             overrides: BTreeMap::new(),
             stored_trust: BTreeMap::new(),
             untrusted_order: VecDeque::new(),
@@ -338,7 +342,9 @@ impl Manager {
 
     /// The buddies with a live session, in order.
     pub fn buddies(&self) -> impl Iterator<Item = &str> {
-        self.sessions.keys().map(String::as_str)
+        let mut names: Vec<&str> = self.sessions.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names.into_iter()
     }
 
     /// How many sessions are live.
@@ -496,7 +502,8 @@ impl Manager {
     /// Closes every session (the C# `CloseAllSessions`). Returns how many
     /// actions were queued.
     pub fn close_all_sessions(&mut self) -> usize {
-        let buddies: Vec<String> = self.sessions.keys().cloned().collect();
+        let mut buddies: Vec<String> = self.sessions.keys().cloned().collect();
+        buddies.sort_unstable();
         buddies.iter().map(|b| self.close_session(b)).sum()
     }
 
@@ -668,9 +675,17 @@ impl Manager {
     /// cause. Calling it early does nothing. Returns how many actions were
     /// queued. (Timers always run, even when the queue is full.)
     pub fn handle_timeout(&mut self, now: Timestamp) -> usize {
+        let mut due: Vec<&String> = self
+            .sessions
+            .iter()
+            .filter(|(_, e)| e.session.poll_timeout().is_some_and(|t| t <= now))
+            .map(|(buddy, _)| buddy)
+            .collect();
+        due.sort_unstable();
+        let due: Vec<String> = due.into_iter().cloned().collect();
         let mut caused = Vec::new();
-        for (buddy, entry) in &mut self.sessions {
-            if entry.session.poll_timeout().is_some_and(|t| t <= now) {
+        for buddy in &due {
+            if let Some(entry) = self.sessions.get_mut(buddy) {
                 let actions = entry.session.handle_timeout(now);
                 caused.extend(actions.into_iter().map(|a| ManagerAction::new(buddy, a)));
             }
@@ -741,8 +756,8 @@ impl Manager {
             self.evict_one(now);
         }
         let entry = match self.sessions.entry(buddy.to_owned()) {
-            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::btree_map::Entry::Vacant(e) => {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
                 let session = Self::new_session(
                     &self.config,
                     &self.overrides,
