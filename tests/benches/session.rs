@@ -28,7 +28,9 @@
 //! (mean over every timed iteration, warm-up included; for `ake_cold` the
 //! median of every spawn) against the goals, then one `GOAL` line per goal
 //! of issue 15, computed from this run's measurements (the idle session's
-//! heap from the helper `otr-session-heap`).
+//! heap from the helper `otr-session-heap`; the 100,000-buddy manager from
+//! the helper `otr-manager-heap`, which takes minutes —
+//! `OTR_BENCH_MANAGER_BUDDIES=0` skips it).
 //!
 //! `cargo bench -p otr-tests --bench session`
 
@@ -546,7 +548,47 @@ fn benches(c: &mut Criterion) {
         1.15,
     );
     println!("GOAL idle_session_heap bytes={idle_heap} goal=2048");
-    println!("(manager_100k: not measured by this bench yet, no GOAL line)");
+    manager_line();
+}
+
+/// `GOAL manager_100k …` from the helper `otr-manager-heap` (a manager
+/// private with 100,000 buddies: its heap per buddy and Alice's cost per
+/// message scattered over them against one buddy's). Making 100,000
+/// buddies private takes minutes: `OTR_BENCH_MANAGER_BUDDIES` sets another
+/// count (0 skips the line).
+fn manager_line() {
+    let buddies = std::env::var("OTR_BENCH_MANAGER_BUDDIES").unwrap_or_else(|_| "100000".into());
+    if buddies == "0" {
+        println!("(manager_100k: skipped, OTR_BENCH_MANAGER_BUDDIES=0)");
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_otr-manager-heap"))
+        .arg(&buddies)
+        .output()
+        .expect("spawn otr-manager-heap");
+    assert!(
+        out.status.success(),
+        "otr-manager-heap: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let field = |name: &str| {
+        text.split_whitespace()
+            .find_map(|f| f.strip_prefix(name))
+            .unwrap_or_else(|| panic!("no {name} in {text:?}"))
+            .to_owned()
+    };
+    println!("manager: {}", text.trim());
+    println!(
+        "GOAL manager_100k bytes_per_buddy={} per_message_ratio={} goal_bytes=2500 goal_ratio=1.5{}",
+        field("bytes_per_buddy="),
+        field("per_message_ratio="),
+        if buddies == "100000" {
+            String::new()
+        } else {
+            format!(" (buddies={buddies})")
+        }
+    );
 }
 
 criterion_group!(session, benches);
