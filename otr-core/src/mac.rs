@@ -2,6 +2,9 @@
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
+use sha1::block_api::Sha1Core;
+use sha1::digest::Output;
+use sha1::digest::block_api::{Buffer, FixedOutputCore, UpdateCore};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -39,31 +42,54 @@ pub fn hmac_sha1(key: &[u8], data: &[u8]) -> [u8; 20] {
     mac.finalize().into_bytes().into()
 }
 
-/// An HMAC-SHA1 key of a data-message key pair, with the hash states of its
-/// padded key computed once (two SHA-1 blocks saved per message). The states
-/// are key material: the `sha1` crate zeroizes them on drop.
+/// An HMAC-SHA1 key of a data-message key pair, kept as the two SHA-1
+/// chaining values of its padded key (`key ⊕ ipad`, `key ⊕ opad`: one block
+/// each, absorbed once), so a message costs no key blocks. 64 bytes, where
+/// the `hmac` crate's prepared state also carries a block buffer (128). The
+/// chaining values are key material: the `sha1` crate zeroizes them on drop.
 #[derive(Clone)]
-pub struct HmacSha1Key(Hmac<Sha1>);
+pub struct HmacSha1Key {
+    inner: Sha1Core,
+    outer: Sha1Core,
+}
+
+/// SHA-1 from a chaining value over the concatenation of `parts`.
+fn sha1_from(state: &Sha1Core, parts: &[&[u8]]) -> [u8; 20] {
+    let mut core = state.clone();
+    let mut buffer = Buffer::<Sha1Core>::default();
+    for part in parts {
+        buffer.digest_blocks(part, |blocks| core.update_blocks(blocks));
+    }
+    let mut out = Output::<Sha1Core>::default();
+    core.finalize_fixed_core(&mut buffer, &mut out);
+    out.into()
+}
 
 impl HmacSha1Key {
     /// Prepares `key` (20 bytes, OTR's MAC keys).
     #[must_use]
     pub fn new(key: &[u8; 20]) -> Self {
-        // A key shorter than the block is zero-padded to it (RFC 2104), so
-        // this is HMAC with exactly `key`.
-        let mut block = zeroize::Zeroizing::new([0u8; 64]);
-        if let Some(head) = block.get_mut(..20) {
-            head.copy_from_slice(key);
+        // A key shorter than the block is zero-padded to it (RFC 2104).
+        let chain = |pad: u8| {
+            let mut block = zeroize::Zeroizing::new([pad; 64]);
+            for (b, k) in block.iter_mut().zip(key) {
+                *b ^= k;
+            }
+            let mut core = Sha1Core::default();
+            core.update_blocks(core::slice::from_ref((&*block).into()));
+            core
+        };
+        Self {
+            inner: chain(0x36),
+            outer: chain(0x5c),
         }
-        Self(<Hmac<Sha1> as KeyInit>::new((&*block).into()))
     }
 
     /// HMAC-SHA1 of `data` under this key.
     #[must_use]
     pub fn mac(&self, data: &[u8]) -> [u8; 20] {
-        let mut mac = self.0.clone();
-        mac.update(data);
-        mac.finalize().into_bytes().into()
+        let inner = sha1_from(&self.inner, &[data]);
+        sha1_from(&self.outer, &[&inner])
     }
 }
 
