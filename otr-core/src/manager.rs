@@ -177,7 +177,9 @@ pub struct Manager {
     /// buddies finds its session in one or two cache lines, where a B-tree
     /// compares the name against a dozen keys, each a cache miss. Whatever
     /// walks them in an order the host sees sorts the names first.
-    sessions: HashMap<String, Entry>,
+    /// Entries are boxed: a table keeps spare buckets (up to half of them
+    /// after it grows), which then cost a pointer, not a whole session.
+    sessions: HashMap<String, Box<Entry>>,
     overrides: BTreeMap<String, SessionConfig>,
     /// Known fingerprints of buddies without a live session (loaded from a
     /// file, set by the host, or kept from an evicted or closed session).
@@ -768,12 +770,12 @@ impl Manager {
                     &self.clock,
                     buddy,
                 );
-                e.insert(Entry {
+                e.insert(Box::new(Entry {
                     session,
                     last_used: use_count,
                     local_activity: None,
                     remote_activity: None,
-                })
+                }))
             }
         };
         entry.last_used = use_count;
