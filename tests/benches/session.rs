@@ -580,9 +580,11 @@ fn manager_line() {
     };
     println!("manager: {}", text.trim());
     println!(
-        "GOAL manager_100k bytes_per_buddy={} per_message_ratio={} goal_bytes=2500 goal_ratio=1.5{}",
+        "GOAL manager_100k bytes_per_buddy={} per_message_ratio={} goal_bytes=2500 goal_ratio=1.5 \
+         (bytes_per_buddy_fresh={}){}",
         field("bytes_per_buddy="),
         field("per_message_ratio="),
+        field("bytes_per_buddy_fresh="),
         if buddies == "100000" {
             String::new()
         } else {
