@@ -118,7 +118,16 @@ impl KnownFingerprints {
 
     /// Records `fingerprint` with `trust` (replacing an earlier trust).
     pub fn set(&mut self, fingerprint: Fingerprint, trust: Trust) {
+        self.make_room();
         self.keys.insert(fingerprint, trust);
+    }
+
+    /// Room for exactly one key in an empty table (a buddy usually has one),
+    /// not the four a growing vector would reserve.
+    fn make_room(&mut self) {
+        if self.keys.is_empty() {
+            self.keys = LiteMap::with_capacity(1);
+        }
     }
 
     /// Records a newly seen `fingerprint`, untrusted; `false` if it was known.
@@ -126,6 +135,7 @@ impl KnownFingerprints {
         if self.keys.contains_key(&fingerprint) {
             return false;
         }
+        self.make_room();
         self.keys.insert(fingerprint, Trust::Untrusted);
         true
     }

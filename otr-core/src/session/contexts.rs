@@ -100,6 +100,12 @@ impl Contexts {
                     .map(|(_, t)| t)?;
                 self.children.remove(&victim);
             }
+            if self.children.is_empty() {
+                // Most buddies run one client: room for exactly one child,
+                // not the four a growing vector would reserve (a context
+                // is some 190 bytes).
+                self.children = LiteMap::with_capacity(1);
+            }
             self.children.insert(tag, Context::new(Some(tag)));
         }
         self.children.get_mut(&tag)
