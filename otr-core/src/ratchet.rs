@@ -163,7 +163,8 @@ impl Ratchet {
         let bytes = message
             .encode_with_mac(header, |covered| session.send_hmac.mac(covered))
             .ok()?;
-        self.revealed.clear();
+        // Released rather than cleared: an idle session keeps no buffer.
+        self.revealed = Vec::new();
         Some(otr_wire::armor::encode_to_vec(&bytes))
     }
 
@@ -394,7 +395,7 @@ mod tests {
         let header = Header::V2;
         let next_dh = alice.our_keys[0].public_bytes();
         let session = alice.session(1, 0).unwrap();
-        let (aes, mac_key) = (session.send_aes, session.send_mac);
+        let (aes, mac_key) = (session.send_aes, session.send_mac());
         let mut encrypted = Payload::encode(b"zero", &[]).unwrap();
         apply_aes128_ctr(&aes, [0; 8], &mut encrypted);
         let m = DataMessage {
@@ -650,7 +651,7 @@ mod tests {
                     };
                     s.as_deref().filter(used).map(|k| PairSnapshot {
                         send_aes: k.send_aes,
-                        send_mac: k.send_mac,
+                        send_mac: k.send_mac(),
                         recv_aes: k.recv_aes,
                         recv_mac: k.recv_mac,
                         extra: k.extra,
@@ -673,7 +674,7 @@ mod tests {
         next_dh: &[u8],
     ) -> Vec<u8> {
         let session = alice.session(1, 0).unwrap();
-        let (aes, mac_key) = (session.send_aes, session.send_mac);
+        let (aes, mac_key) = (session.send_aes, session.send_mac());
         let mut encrypted = Payload::encode(b"forged", &[]).unwrap();
         apply_aes128_ctr(&aes, counter.to_be_bytes(), &mut encrypted);
         DataMessage {
@@ -755,7 +756,7 @@ mod tests {
 
     fn crossed() -> Crossed {
         let (mut alice, mut bob, mut rng) = pair();
-        let m1_mac_key = alice.session(1, 0).unwrap().send_mac;
+        let m1_mac_key = alice.session(1, 0).unwrap().send_mac();
         let m1 = send(&mut alice, b"M1");
         let x = send(&mut bob, b"X");
         assert_eq!(receive(&mut bob, &mut rng, &m1).unwrap(), b"M1");

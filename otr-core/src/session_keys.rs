@@ -17,8 +17,6 @@ use crate::mac::{HmacSha1Key, sha1, sha256};
 pub struct SessionKeys {
     /// AES key for messages we send.
     pub send_aes: [u8; 16],
-    /// MAC key for messages we send.
-    pub send_mac: [u8; 20],
     /// AES key for messages we receive.
     pub recv_aes: [u8; 16],
     /// MAC key for messages we receive.
@@ -62,12 +60,15 @@ impl SessionKeys {
         };
         let send_aes = aes(send_byte);
         let recv_aes = aes(recv_byte);
-        let send_mac = sha1(&[&send_aes]);
+        let mut send_mac = sha1(&[&send_aes]);
         let recv_mac = sha1(&[&recv_aes]);
+        let send_hmac = HmacSha1Key::new(&send_mac);
+        // Only the receiving MAC key is ever revealed; the sending one is
+        // kept only as its HMAC chaining values.
+        send_mac.zeroize();
         Self {
-            send_hmac: HmacSha1Key::new(&send_mac),
+            send_hmac,
             recv_hmac: HmacSha1Key::new(&recv_mac),
-            send_mac,
             recv_mac,
             send_aes,
             recv_aes,
@@ -76,6 +77,15 @@ impl SessionKeys {
             recv_counter: 0,
             recv_mac_used: false,
         }
+    }
+}
+
+impl SessionKeys {
+    /// The MAC key for messages we send (`SHA-1(send_aes)`), for tests that
+    /// forge messages.
+    #[cfg(test)]
+    pub fn send_mac(&self) -> [u8; 20] {
+        sha1(&[&self.send_aes])
     }
 }
 
@@ -104,7 +114,7 @@ mod tests {
         let ka = SessionKeys::derive(&a.shared_secret(b.public()), a_high);
         let kb = SessionKeys::derive(&b.shared_secret(a.public()), !a_high);
         assert_eq!(ka.send_aes, kb.recv_aes);
-        assert_eq!(ka.recv_mac, kb.send_mac);
+        assert_eq!(ka.recv_mac, kb.send_mac());
         assert_eq!(ka.extra, kb.extra);
         assert_ne!(ka.send_aes, ka.recv_aes);
         assert_eq!(
