@@ -177,10 +177,16 @@ impl Exchange {
         }
     }
 
-    /// Our pending D-H Commit, if we sent one and await its D-H Key.
-    pub fn pending_commit(&self) -> Option<&[u8]> {
+    /// Whether we sent a D-H Commit and await its D-H Key.
+    pub fn has_pending_commit(&self) -> bool {
+        matches!(self, Self::AwaitingDhKey(_))
+    }
+
+    /// Our pending D-H Commit, armoured, if we sent one and await its D-H Key.
+    #[cfg(test)]
+    pub fn pending_commit(&self) -> Option<Vec<u8>> {
         match self {
-            Self::AwaitingDhKey(s) => Some(&s.commit),
+            Self::AwaitingDhKey(s) => Some(s.commit_message()),
             _ => None,
         }
     }

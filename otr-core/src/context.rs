@@ -74,7 +74,7 @@ impl Context {
         if id.is_some() && id == self.continued_master_commit {
             return;
         }
-        if self.exchange.pending_commit().is_some() && self.last_commit_number >= master_number {
+        if self.exchange.has_pending_commit() && self.last_commit_number >= master_number {
             return;
         }
         self.continued_master_commit = id;

@@ -3,7 +3,7 @@
 
 use otr_smp::group::GroupElement;
 use otr_wire::writer::Writer;
-use otr_wire::{DhCommit, DhKey, MessageBody, Mpi, ProtocolVersion, RevealSignature};
+use otr_wire::{DhCommit, DhKey, Header, MessageBody, Mpi, ProtocolVersion, RevealSignature};
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
@@ -23,8 +23,11 @@ pub(crate) struct AwaitingDhKey {
     pub(super) r: Zeroizing<[u8; 16]>,
     /// `SHA-256(MPI(g^x))`: the commitment, and the commit's identity.
     pub(super) hashed_gx: [u8; 32],
-    /// The armoured D-H Commit, for resending.
-    pub(super) commit: Vec<u8>,
+    /// The header the D-H Commit went out with. The commit itself is rebuilt
+    /// from it, `r` and `g^x` when it is resent (rarely: a collision we win)
+    /// rather than kept: some 340 bytes less for each pending commit — the
+    /// master's is kept for a minute after every AKE we start.
+    pub(super) header: Header,
 }
 
 /// What answering a D-H Key computed, before the state moves on.
@@ -47,25 +50,30 @@ impl AwaitingDhKey {
         let our_dh = DhKeyPair::generate(env.rng);
         let mut r = Zeroizing::new([0u8; 16]);
         env.rng.fill_bytes(r.as_mut());
-        let gx_mpi = mpi_encoding(&our_dh.public_bytes());
-        let hashed_gx = sha256(&[&gx_mpi]);
-        let mut encrypted_gx = gx_mpi;
-        apply_aes128_ctr(&r, [0; 8], &mut encrypted_gx);
-        let commit = armoured(
-            env.header,
-            MessageBody::DhCommit(DhCommit {
-                encrypted_gx: &encrypted_gx,
-                hashed_gx,
-            }),
-        );
+        let hashed_gx = sha256(&[&mpi_encoding(&our_dh.public_bytes())]);
         let state = Self {
             version: env.header.version(),
             our_dh,
             r,
             hashed_gx,
-            commit: commit.clone(),
+            header: env.header,
         };
+        let commit = state.commit_message();
         (state, commit)
+    }
+
+    /// The armoured D-H Commit: `AES-CTR_r(MPI(g^x))` and `SHA-256(MPI(g^x))`
+    /// under the header it first went out with — the same bytes each time.
+    pub(super) fn commit_message(&self) -> Vec<u8> {
+        let mut encrypted_gx = mpi_encoding(&self.our_dh.public_bytes());
+        apply_aes128_ctr(&self.r, [0; 8], &mut encrypted_gx);
+        armoured(
+            self.header,
+            MessageBody::DhCommit(DhCommit {
+                encrypted_gx: &encrypted_gx,
+                hashed_gx: self.hashed_gx,
+            }),
+        )
     }
 
     /// A copy for another instance continuing this commit.
@@ -75,7 +83,7 @@ impl AwaitingDhKey {
             our_dh: self.our_dh.clone(),
             r: self.r.clone(),
             hashed_gx: self.hashed_gx,
-            commit: self.commit.clone(),
+            header: self.header,
         }
     }
 
@@ -86,7 +94,7 @@ impl AwaitingDhKey {
             return Some(AkeOutput::Reflected);
         }
         // The higher hashed g^x wins; ours wins: ignore theirs, resend ours.
-        (self.hashed_gx > commit.hashed_gx).then(|| AkeOutput::Reply(self.commit.clone()))
+        (self.hashed_gx > commit.hashed_gx).then(|| AkeOutput::Reply(self.commit_message()))
     }
 
     /// Checks the D-H Key and builds our Reveal Signature (the state is not

@@ -45,7 +45,7 @@ fn setup_failure(failure: AkeFailure) -> SetupFailure {
 }
 
 fn send_reply(core: &mut SessionCore, ctx: &mut Context, reply: Vec<u8>) {
-    if ctx.exchange.pending_commit().is_some() {
+    if ctx.exchange.has_pending_commit() {
         // Still awaiting a D-H Key after replying: the reply is our commit,
         // resent (we won a collision).
         ctx.last_commit_number = core.next_sequence_number();

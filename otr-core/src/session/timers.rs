@@ -42,7 +42,7 @@ pub(super) fn deadlines(core: &SessionCore, contexts: &Contexts) -> Vec<(Timer, 
             .deadline(c.fragment_lifetime)
             .map(|d| (Timer::Reassembly(Target::Master), d)),
     );
-    if contexts.master.exchange.pending_commit().is_some()
+    if contexts.master.exchange.has_pending_commit()
         && let Some(started) = contexts.master.auth_started
     {
         all.push((Timer::MasterCommit, started.after(c.master_commit_lifetime)));
