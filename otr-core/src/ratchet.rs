@@ -132,31 +132,34 @@ impl Ratchet {
     }
 
     /// Encrypts `payload` (text ‖ NUL ‖ TLVs) into an armoured data message,
-    /// with our previous key and their current one, as libotr sends.
+    /// with our previous key and their current one, as libotr sends. The
+    /// payload is encrypted where it lies: no copy, and no plaintext left
+    /// behind in it.
     pub fn encrypt(
         &mut self,
         header: &Header,
         flags: DataFlags,
-        payload: &[u8],
+        mut payload: Vec<u8>,
     ) -> Option<Vec<u8>> {
         let sender_keyid = self.our_keyid.checked_sub(1)?;
         let recipient_keyid = self.their_keyid;
-        let next_dh = self.our_keys.first()?.public_bytes();
+        // A public value: its fixed-width bytes on the stack, trimmed below.
+        let next_dh = self.our_keys.first()?.public().as_uint().to_be_bytes();
         let revealed: Vec<u8> = self.revealed.concat();
         let session = self.session(1, 0)?;
         let counter = session.send_counter.checked_add(1)?;
         session.send_counter = counter;
-        let mut encrypted = payload.to_vec();
+        let encrypted = &mut payload;
         // The AES key is expanded for each message (a few dozen
         // nanoseconds) rather than kept expanded: 352 bytes less per pair.
-        CtrKey::new(&session.send_aes).apply(counter.to_be_bytes(), &mut encrypted);
+        CtrKey::new(&session.send_aes).apply(counter.to_be_bytes(), encrypted);
         let message = DataMessage {
             flags,
             sender_keyid,
             recipient_keyid,
-            next_dh: Mpi::trimmed(&next_dh),
+            next_dh: Mpi::trimmed(next_dh.as_ref()),
             counter: counter.to_be_bytes(),
-            encrypted: &encrypted,
+            encrypted,
             mac: [0; 20],
             old_mac_keys: &revealed,
         };
@@ -295,7 +298,7 @@ mod tests {
             .encrypt(
                 &Header::V2,
                 DataFlags::NONE,
-                &Payload::encode(text, &[]).unwrap(),
+                Payload::encode(text, &[]).unwrap(),
             )
             .unwrap();
         armor::decode(&wire).unwrap()

@@ -340,7 +340,7 @@ impl Session {
         match ctx.message_state() {
             MessageState::Encrypted => {
                 let payload = encode_payload(text, &tlvs)?;
-                data_out::send_encrypted(core, ctx, &payload, DataFlags::NONE, true);
+                data_out::send_encrypted(core, ctx, payload, DataFlags::NONE, true);
             }
             MessageState::Finished => core.event(ctx.their_tag, Event::ConnectionEnded),
             MessageState::Plaintext => {
@@ -441,7 +441,7 @@ impl Session {
         data_out::send_encrypted(
             core,
             ctx,
-            &payload,
+            payload,
             DataFlags(DataFlags::IGNORE_UNREADABLE),
             false,
         );

@@ -227,4 +227,38 @@ fn resource_bounds() {
     println!("60 kB SMP question: refused, {kept} bytes retained");
     assert!(aborted);
     assert!(kept < 8 * 1024, "{kept}");
+
+    // 5. Allocations of a one-way 1 KiB message, sent and received (the
+    // pair's keys already derived by an earlier one).
+    let mut p = private_pair();
+    clear_harness(&mut p);
+    let text = vec![b'x'; 1024];
+    let one_way = |p: &mut Pair| {
+        let wire = p
+            .alice
+            .session
+            .send_message(&text)
+            .unwrap()
+            .into_iter()
+            .find_map(|a| match a {
+                Action::Send { message, .. } => Some(message),
+                _ => None,
+            })
+            .unwrap();
+        let delivered =
+            p.bob.session.handle_input(&wire).into_iter().any(
+                |a| matches!(a, Action::Deliver { message, .. } if message.text.len() == 1024),
+            );
+        assert!(delivered);
+    };
+    one_way(&mut p);
+    let region = Region::new(GLOBAL);
+    one_way(&mut p);
+    let c = region.change();
+    let allocations = c.allocations + c.reallocations;
+    println!("one-way 1 KiB message: {allocations} allocations, sent and received");
+    // Sending: the payload (encrypted where it lies), the binary message,
+    // its armour, the action list; receiving: the de-armoured bytes, the
+    // plaintext (delivered as it is), the action list.
+    assert!(allocations <= 7, "{allocations}");
 }

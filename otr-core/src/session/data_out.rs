@@ -14,7 +14,7 @@ use crate::event::Event;
 pub(super) fn send_encrypted(
     core: &mut SessionCore,
     ctx: &mut Context,
-    payload: &[u8],
+    payload: Vec<u8>,
     flags: DataFlags,
     fragmentable: bool,
 ) {
@@ -30,7 +30,7 @@ pub(super) fn send_encrypted(
 pub(super) fn send_encrypted_sized(
     core: &mut SessionCore,
     ctx: &mut Context,
-    payload: &[u8],
+    payload: Vec<u8>,
     flags: DataFlags,
     max_size: usize,
 ) {
@@ -57,7 +57,7 @@ pub(super) fn send_heartbeat(core: &mut SessionCore, ctx: &mut Context) {
         send_encrypted(
             core,
             ctx,
-            &payload,
+            payload,
             DataFlags(DataFlags::IGNORE_UNREADABLE),
             false,
         );
@@ -74,7 +74,7 @@ pub(super) fn end(core: &mut SessionCore, ctx: &mut Context) {
                 send_encrypted(
                     core,
                     ctx,
-                    &payload,
+                    payload,
                     DataFlags(DataFlags::IGNORE_UNREADABLE),
                     false,
                 );

@@ -126,7 +126,7 @@ pub(super) fn flush_held(core: &mut SessionCore, ctx: &mut Context) {
     let count = messages.len();
     for text in messages {
         if let Ok(payload) = Payload::encode(&text, &[]) {
-            data_out::send_encrypted(core, ctx, &payload, DataFlags::NONE, true);
+            data_out::send_encrypted(core, ctx, payload, DataFlags::NONE, true);
         }
     }
     if count > 0 {

@@ -90,7 +90,7 @@ pub(super) fn send(core: &mut SessionCore, ctx: &mut Context, output: SmpOutput,
         data_out::send_encrypted_sized(
             core,
             ctx,
-            &payload,
+            payload,
             DataFlags(DataFlags::IGNORE_UNREADABLE),
             smp_size,
         );
