@@ -41,10 +41,7 @@ impl Exponent {
     pub fn pow(&self, base: &ModP) -> ModP {
         #[cfg(test)]
         crate::stats::bump(crate::stats::Kind::VariableCtFull);
-        // Almost-Montgomery ladder: constant time like `pow_bounded_exp`
-        // (table lookups by mask, a fixed sequence of operations for the
-        // public bound), and about 10% faster at this size.
-        base.pow_amm_bounded_exp(&self.0, ORDER_BITS)
+        crate::secret_pow::pow_ct(base, &self.0, ORDER_BITS)
     }
 
     /// `g1^self` through the generator table, constant time in the exponent.

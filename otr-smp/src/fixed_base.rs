@@ -23,10 +23,11 @@
 //! * [`pow_vartime`] indexes the table directly and skips zero digits: only
 //!   for public exponents (the `D` values of received proofs).
 
-use crypto_bigint::{CtEq, Limb, U1536, Uint, Word};
+use crypto_bigint::{Limb, U1536, Uint, Word};
 use zeroize::Zeroizing;
 
 use crate::group::ModP;
+use crate::montgomery::{mul, square};
 
 /// The non-trivial entries of a row (digit `j ≥ 1` at index `j − 1`; digit
 /// 0 selects 1).
@@ -104,8 +105,7 @@ fn comb(exponent: &U1536, bits: u32, mut lookup: impl FnMut(&Row, Word) -> Optio
     let mut acc: Option<ModP> = None;
     for s in (0..rounds).rev() {
         if let Some(value) = acc.as_mut() {
-            // crypto-bigint's `mul` is faster than its `square` at this size.
-            *value = value.mul(value);
+            *value = square(value);
         }
         for segment in &LAYOUT {
             let (rows, segment_rounds) = extent(segment, bits);
@@ -117,7 +117,7 @@ fn comb(exponent: &U1536, bits: u32, mut lookup: impl FnMut(&Row, Word) -> Optio
                 let d = digit(exponent, segment, i, s);
                 if let Some(entry) = lookup(row, d) {
                     acc = Some(match acc {
-                        Some(value) => value.mul(&entry),
+                        Some(value) => mul(&value, &entry),
                         None => entry,
                     });
                 }
@@ -127,22 +127,9 @@ fn comb(exponent: &U1536, bits: u32, mut lookup: impl FnMut(&Row, Word) -> Optio
     acc.unwrap_or(ModP::ONE)
 }
 
-/// Row `row`'s entry for digit `d` (1 for digit 0), constant time in `d`: a
-/// masked scan of every entry. Each entry's mask (all ones for the chosen
-/// one, zero for the others) comes from a constant-time comparison behind
-/// an optimization barrier; the scan itself is plain AND and OR over the
-/// limbs, which the compiler can vectorize (much faster than a conditional
-/// move per limb).
+/// Row `row`'s entry for digit `d` (1 for digit 0), constant time in `d`.
 fn select(row: &Row, d: Word) -> ModP {
-    let mut words = [0 as Word; U1536::LIMBS];
-    let entries = core::iter::once(&ModP::ONE).chain(row.iter());
-    for (j, candidate) in (0..).zip(entries) {
-        let mask = Word::from((j as Word).ct_eq(&d).to_u8()).wrapping_neg();
-        for (word, limb) in words.iter_mut().zip(candidate.as_montgomery().as_words()) {
-            *word |= limb & mask;
-        }
-    }
-    ModP::from_montgomery(U1536::from_words(words))
+    crate::ct_select::select(core::iter::once(&ModP::ONE).chain(row.iter()), d)
 }
 
 /// `2^exponent` in Montgomery form, constant time in the exponent's value.

@@ -20,10 +20,13 @@
 //!   (group elements in `[2, p − 2]`, `D` values in `[1, q − 1]`, exact
 //!   counts) plus a subgroup check; every proof's hash is recomputed.
 //!
-//! Secret exponents are used only in constant-time exponentiation
-//! (`pow_bounded_exp` with the public bound `|q|`, or a constant-time scan of
-//! a precomputed table for powers of 2); checks of the peer's proofs, whose
-//! exponents are public, use variable-time simultaneous multi-exponentiation.
+//! Secret exponents are used only in constant-time exponentiation (fixed
+//! windows with the public bound `|q|` and a masked table scan, or a
+//! constant-time scan of a precomputed table for powers of 2); checks of the
+//! peer's proofs, whose exponents are public, use variable-time simultaneous
+//! multi-exponentiation. All of them multiply and square with the
+//! [`montgomery`] kernel (product scanning, a dedicated squaring), about a
+//! quarter faster than crypto-bigint's generic Montgomery arithmetic.
 //!
 //! ## Features
 //!
@@ -92,6 +95,7 @@
 
 extern crate alloc;
 
+mod ct_select;
 mod engine;
 mod error;
 mod exponent;
@@ -99,9 +103,11 @@ mod fixed_base;
 pub mod group;
 mod hash;
 mod messages;
+pub mod montgomery;
 mod multiexp;
 mod proof;
 mod secret;
+mod secret_pow;
 mod state;
 #[cfg(test)]
 mod stats;

@@ -11,6 +11,7 @@ use alloc::vec::Vec;
 use crypto_bigint::U1536;
 
 use crate::group::ModP;
+use crate::montgomery::{mul, square};
 
 /// One term's precomputed odd powers and its windows, top window first.
 struct Term {
@@ -61,10 +62,10 @@ impl Term {
         let mut odd = Vec::with_capacity(count);
         odd.push(*base);
         if count > 1 {
-            let square = base.square();
+            let base_squared = square(base);
             let mut acc = *base;
             for _ in 1..count {
-                acc = acc.mul(&square);
+                acc = mul(&acc, &base_squared);
                 odd.push(acc);
             }
         }
@@ -97,14 +98,14 @@ pub fn pow_vartime(terms: &[(ModP, &U1536)]) -> ModP {
     let mut started = false;
     for position in (0..top).rev() {
         if started {
-            acc = acc.square();
+            acc = square(&acc);
         }
         for (term, cursor) in prepared.iter().zip(next.iter_mut()) {
             if let Some(&(low, index)) = term.windows.get(*cursor)
                 && low == position
             {
                 if let Some(power) = term.odd.get(index) {
-                    acc = if started { acc.mul(power) } else { *power };
+                    acc = if started { mul(&acc, power) } else { *power };
                     started = true;
                 }
                 *cursor += 1;
