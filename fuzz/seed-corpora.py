@@ -16,6 +16,7 @@ Targets and seeds:
   encoded_message  base64-decoded ?OTR:...  messages, one per (version, type)
   tlvs             text || 0x00 || TLVs from the TLV/SENDTLV records, plus edges
   signed_identity  KEY pubkey || keyid (u32 BE) || 40 signature bytes, plus edges
+  group_arithmetic edge values of the 1536-bit group as x || y || bound || exponent
 
 Python 3 standard library only.
 """
@@ -258,6 +259,34 @@ def signed_identity_seeds(keys):
     return dedup(seeds)
 
 
+P_HEX = (
+    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74"
+    "020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F1437"
+    "4FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED"
+    "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF05"
+    "98DA48361C55D39A69163FA8FD24CF5F83655D23DCA3AD961C62F356208552BB"
+    "9ED529077096966D670C354E4ABC9804F1746C08CA237327FFFFFFFFFFFFFFFF"
+)
+
+
+def group_arithmetic_seeds():
+    """x (192 bytes) || y (192) || bound selector || bound byte || exponent (192):
+    edge values of the 1536-bit group (0, 1, 2, p - 1, p - 2, p, all ones)."""
+    p = int(P_HEX, 16)
+    q = (p - 1) // 2
+    values = [0, 1, 2, p - 1, p - 2, p, 2**1536 - 1, 2**1535, q]
+    be = lambda v: (v % 2**1536).to_bytes(192, "big")
+    seeds = []
+    for i, x in enumerate(values):
+        y = values[(i + 3) % len(values)]
+        e = values[(i + 5) % len(values)]
+        for selector in range(4):
+            seeds.append(be(x) + be(y) + bytes([selector, 53 * i % 256]) + be(e))
+    seeds.append(b"")
+    seeds.append(b"\xff" * 600)
+    return dedup(seeds)
+
+
 def write(target: str, seeds, clean: bool) -> int:
     d = CORPUS / target
     d.mkdir(parents=True, exist_ok=True)
@@ -282,6 +311,7 @@ def main() -> int:
         "encoded_message": encoded_seeds(wires),
         "tlvs": tlvs_seeds(tlv_records),
         "signed_identity": signed_identity_seeds(keys),
+        "group_arithmetic": group_arithmetic_seeds(),
     }
     for target, seeds in plan.items():
         n = write(target, seeds, clean)

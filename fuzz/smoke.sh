@@ -17,7 +17,7 @@ case "$secs" in
 esac
 
 cd "$(dirname "$0")"
-targets=(envelope fragment encoded_message tlvs signed_identity session_input two_party)
+targets=(envelope fragment encoded_message tlvs signed_identity session_input two_party group_arithmetic)
 
 cargo fuzz build --sanitizer none
 

@@ -6,7 +6,7 @@
 //! input through the same function under plain `cargo test`, so the corpora
 //! stay green without libFuzzer.
 //!
-//! Each body uses only the public API of otr-wire and otr-core. It panics
+//! Each body uses only the public API of otr-wire, otr-smp and otr-core. It panics
 //! (through `assert!`) when an invariant breaks; on any input it must otherwise
 //! return normally.
 //!
@@ -14,10 +14,12 @@
 //! |---|---|
 //! | [`wire`] (otr-wire) | `envelope`, `fragment`, `encoded_message`, `tlvs`, `signed_identity` |
 //! | [`engine`] (otr-core) | `session_input`, `two_party` |
+//! | [`group`] (otr-smp) | `group_arithmetic` |
 //!
 //! Not published: the bodies are test code, not an API.
 
 #![forbid(unsafe_code)]
 
 pub mod engine;
+pub mod group;
 pub mod wire;

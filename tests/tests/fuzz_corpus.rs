@@ -75,6 +75,11 @@ fn encoded_message_corpus() {
 }
 
 #[test]
+fn group_arithmetic_corpus() {
+    replay("group_arithmetic", otr_fuzz_bodies::group::group_arithmetic);
+}
+
+#[test]
 fn tlvs_corpus() {
     replay("tlvs", otr_fuzz_bodies::wire::tlvs);
 }
