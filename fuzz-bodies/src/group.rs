@@ -1,6 +1,7 @@
 //! The body of the otr-smp target: the group's Montgomery kernel and
-//! exponentiations against crypto-bigint's generic arithmetic (a differential
-//! check). Panics (through `assert_eq!`) on any difference.
+//! exponentiations and the subgroup check (a Jacobi symbol) against
+//! crypto-bigint's generic arithmetic (a differential check). Panics
+//! (through `assert_eq!`) on any difference.
 
 use crypto_bigint::{U320, U1536};
 use otr_smp::group::{GroupElement, ModP, generator_pow};
@@ -34,6 +35,12 @@ pub fn group_arithmetic(data: &[u8]) {
     let exponent = field(386, 192);
     let expected = x.pow_bounded_exp(&exponent, bound.min(1536));
     if let Some(base) = GroupElement::from_uint(x.retrieve()) {
+        let modulus = ModP::MODULUS;
+        assert_eq!(
+            base.is_in_prime_order_subgroup(),
+            bool::from(base.as_uint().jacobi_symbol_vartime(&modulus).is_one()),
+            "subgroup check"
+        );
         assert_eq!(base.pow(&exponent, bound), expected.retrieve(), "pow");
         let short: U320 = exponent.resize();
         assert_eq!(

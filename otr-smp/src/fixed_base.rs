@@ -129,7 +129,10 @@ fn comb(exponent: &U1536, bits: u32, mut lookup: impl FnMut(&Row, Word) -> Optio
 
 /// Row `row`'s entry for digit `d` (1 for digit 0), constant time in `d`.
 fn select(row: &Row, d: Word) -> ModP {
-    crate::ct_select::select(core::iter::once(&ModP::ONE).chain(row.iter()), d)
+    let entries = core::iter::once(&ModP::ONE)
+        .chain(row.iter())
+        .map(|entry| entry.as_montgomery().as_words());
+    ModP::from_montgomery(U1536::from_words(crate::ct_select::select(entries, d)))
 }
 
 /// `2^exponent` in Montgomery form, constant time in the exponent's value.

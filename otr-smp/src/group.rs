@@ -126,7 +126,7 @@ impl GroupElement {
     /// time: only for public values.
     #[must_use]
     pub fn is_in_prime_order_subgroup(&self) -> bool {
-        bool::from(self.0.jacobi_symbol_vartime(&ModP::MODULUS).is_one())
+        crate::jacobi::jacobi_vartime(&self.0, &MODULUS) == 1
     }
 }
 

@@ -102,12 +102,13 @@ mod exponent;
 mod fixed_base;
 pub mod group;
 mod hash;
+mod jacobi;
 mod messages;
 pub mod montgomery;
-mod multiexp;
+pub mod multiexp;
 mod proof;
 mod secret;
-mod secret_pow;
+pub mod secret_pow;
 mod state;
 #[cfg(test)]
 mod stats;

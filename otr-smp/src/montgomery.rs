@@ -31,56 +31,135 @@
 //! assert_eq!(mul(&x, &square(&x)).retrieve(), U1536::ONE.shl_vartime(120));
 //! ```
 
-use crypto_bigint::modular::ConstMontyParams as _;
-use crypto_bigint::{U1536, WideWord, Word};
+use crypto_bigint::modular::{ConstMontyParams as _, FixedMontyParams};
+use crypto_bigint::{U1536, Uint, WideWord, Word};
 
 use crate::group::{GroupModulus, ModP};
 
-/// Words of a group element.
-const LIMBS: usize = U1536::LIMBS;
+/// An odd modulus prepared for the kernel: its words, `−n⁻¹ mod 2^w` and the
+/// Montgomery form of one. [`GROUP`] is the group's prime; DSA's primes come
+/// from their crypto-bigint parameters with [`Modulus::from_params`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Modulus<const N: usize> {
+    words: [Word; N],
+    neg_inv: Word,
+    one: [Word; N],
+}
 
-/// `p`'s words, least significant first.
-const MODULUS: &[Word; LIMBS] = crate::group::MODULUS.as_words();
+/// The group's prime `p` (`−p⁻¹ mod 2^64` is 1: `p ≡ −1 mod 2^64`).
+pub const GROUP: Modulus<{ U1536::LIMBS }> = Modulus::from_params(&GroupModulus::PARAMS);
 
-/// `−p⁻¹ mod 2^w` (1 on 64-bit targets: `p ≡ −1 mod 2^64`).
-const MODULUS_NEG_INV: Word = GroupModulus::PARAMS.mod_neg_inv().0;
+impl<const N: usize> Modulus<N> {
+    /// The modulus of crypto-bigint's Montgomery parameters, so that values
+    /// in the two representations are the same words.
+    #[must_use]
+    pub const fn from_params(params: &FixedMontyParams<N>) -> Self {
+        Self {
+            words: *params.modulus().as_ref().as_words(),
+            neg_inv: params.mod_neg_inv().0,
+            one: *params.one().as_words(),
+        }
+    }
+
+    /// The Montgomery form of one (`R mod n`).
+    #[must_use]
+    pub const fn one(&self) -> &[Word; N] {
+        &self.one
+    }
+
+    /// `a · b · R⁻¹ mod n` for Montgomery forms `a`, `b` below `n`.
+    #[must_use]
+    pub fn mul(&self, a: &[Word; N], b: &[Word; N]) -> [Word; N] {
+        self.reduce_columns(|column, acc| {
+            for i in column.saturating_sub(N - 1)..N.min(column + 1) {
+                if let (Some(x), Some(y)) = (a.get(i), b.get(column - i)) {
+                    acc.mac(*x, *y);
+                }
+            }
+        })
+    }
+
+    /// `a² · R⁻¹ mod n` for the Montgomery form `a` below `n`.
+    #[must_use]
+    pub fn square(&self, a: &[Word; N]) -> [Word; N] {
+        self.reduce_columns(|column, acc| {
+            // Off-diagonal pairs `i < column − i`, each summed once and doubled.
+            let mut off_diagonal = Accumulator::ZERO;
+            for i in column.saturating_sub(N - 1)..column.div_ceil(2) {
+                if let (Some(x), Some(y)) = (a.get(i), a.get(column - i)) {
+                    off_diagonal.mac(*x, *y);
+                }
+            }
+            off_diagonal.double();
+            if column % 2 == 0
+                && let Some(x) = a.get(column / 2)
+            {
+                off_diagonal.mac(*x, *x);
+            }
+            acc.add(&off_diagonal);
+        })
+    }
+
+    /// The FIPS column loop shared by [`Self::mul`] and [`Self::square`]:
+    /// `operand_products(column, acc)` adds the column's operand products, and
+    /// this adds the reduction multipliers' products with the modulus, derives
+    /// each new multiplier, and subtracts the modulus once at the end if needed.
+    #[inline(always)]
+    fn reduce_columns(
+        &self,
+        mut operand_products: impl FnMut(usize, &mut Accumulator),
+    ) -> [Word; N] {
+        let modulus = &self.words;
+        let neg_inv = self.neg_inv;
+        let mut multipliers = [0 as Word; N];
+        let mut result = [0 as Word; N];
+        let mut acc = Accumulator::ZERO;
+        for column in 0..N {
+            operand_products(column, &mut acc);
+            for i in 0..column {
+                if let (Some(m), Some(q)) = (multipliers.get(i), modulus.get(column - i)) {
+                    acc.mac(*m, *q);
+                }
+            }
+            let multiplier = acc.low_word().wrapping_mul(neg_inv);
+            if let Some(slot) = multipliers.get_mut(column) {
+                *slot = multiplier;
+            }
+            if let Some(q) = modulus.first() {
+                acc.mac(multiplier, *q);
+            }
+            acc.shift();
+        }
+        for column in N..2 * N - 1 {
+            operand_products(column, &mut acc);
+            for i in (column + 1 - N)..N {
+                if let (Some(m), Some(q)) = (multipliers.get(i), modulus.get(column - i)) {
+                    acc.mac(*m, *q);
+                }
+            }
+            if let Some(out) = result.get_mut(column - N) {
+                *out = acc.shift();
+            }
+        }
+        if let Some(last) = result.last_mut() {
+            *last = acc.shift();
+        }
+        let carry = acc.low_word();
+        subtract_modulus_if_needed(result, carry, modulus)
+    }
+}
 
 /// `a · b · R⁻¹ mod p` for Montgomery forms `a` and `b`.
 #[must_use]
 pub fn mul(a: &ModP, b: &ModP) -> ModP {
-    let a = a.as_montgomery().as_words();
-    let b = b.as_montgomery().as_words();
-    let words = reduce_columns(MODULUS, MODULUS_NEG_INV, |column, acc| {
-        for i in column.saturating_sub(LIMBS - 1)..LIMBS.min(column + 1) {
-            if let (Some(x), Some(y)) = (a.get(i), b.get(column - i)) {
-                acc.mac(*x, *y);
-            }
-        }
-    });
-    ModP::from_montgomery(U1536::from_words(words))
+    let words = GROUP.mul(a.as_montgomery().as_words(), b.as_montgomery().as_words());
+    ModP::from_montgomery(Uint::from_words(words))
 }
 
 /// `a² · R⁻¹ mod p` for the Montgomery form `a`.
 #[must_use]
 pub fn square(a: &ModP) -> ModP {
-    let a = a.as_montgomery().as_words();
-    let words = reduce_columns(MODULUS, MODULUS_NEG_INV, |column, acc| {
-        // Off-diagonal pairs `i < column − i`, each summed once and doubled.
-        let mut off_diagonal = Accumulator::ZERO;
-        for i in column.saturating_sub(LIMBS - 1)..column.div_ceil(2) {
-            if let (Some(x), Some(y)) = (a.get(i), a.get(column - i)) {
-                off_diagonal.mac(*x, *y);
-            }
-        }
-        off_diagonal.double();
-        if column % 2 == 0
-            && let Some(x) = a.get(column / 2)
-        {
-            off_diagonal.mac(*x, *x);
-        }
-        acc.add(&off_diagonal);
-    });
-    ModP::from_montgomery(U1536::from_words(words))
+    ModP::from_montgomery(Uint::from_words(GROUP.square(a.as_montgomery().as_words())))
 }
 
 /// A three-word accumulator: `low` holds the two lower words, `high` the
@@ -139,53 +218,6 @@ impl Accumulator {
     }
 }
 
-/// The FIPS column loop shared by [`mul`] and [`square`]:
-/// `operand_products(column, acc)` adds the column's operand products, and
-/// this adds the reduction multipliers' products with the modulus, derives
-/// each new multiplier, and subtracts the modulus once at the end if needed.
-#[inline(always)]
-fn reduce_columns<const N: usize>(
-    modulus: &[Word; N],
-    neg_inv: Word,
-    mut operand_products: impl FnMut(usize, &mut Accumulator),
-) -> [Word; N] {
-    let mut multipliers = [0 as Word; N];
-    let mut result = [0 as Word; N];
-    let mut acc = Accumulator::ZERO;
-    for column in 0..N {
-        operand_products(column, &mut acc);
-        for i in 0..column {
-            if let (Some(m), Some(q)) = (multipliers.get(i), modulus.get(column - i)) {
-                acc.mac(*m, *q);
-            }
-        }
-        let multiplier = acc.low_word().wrapping_mul(neg_inv);
-        if let Some(slot) = multipliers.get_mut(column) {
-            *slot = multiplier;
-        }
-        if let Some(q) = modulus.first() {
-            acc.mac(multiplier, *q);
-        }
-        acc.shift();
-    }
-    for column in N..2 * N - 1 {
-        operand_products(column, &mut acc);
-        for i in (column + 1 - N)..N {
-            if let (Some(m), Some(q)) = (multipliers.get(i), modulus.get(column - i)) {
-                acc.mac(*m, *q);
-            }
-        }
-        if let Some(out) = result.get_mut(column - N) {
-            *out = acc.shift();
-        }
-    }
-    if let Some(last) = result.last_mut() {
-        *last = acc.shift();
-    }
-    let carry = acc.low_word();
-    subtract_modulus_if_needed(result, carry, modulus)
-}
-
 /// `value − modulus` if `carry · 2^(wN) + value ≥ modulus`, else `value`,
 /// in constant time (the result of a Montgomery product is below
 /// `2 · modulus`).
@@ -217,7 +249,6 @@ fn subtract_modulus_if_needed<const N: usize>(
 mod tests {
     use super::*;
     use crate::group::MODULUS as P;
-    use crypto_bigint::Uint;
     use rand_chacha::ChaCha20Rng;
     use rand_core::{Rng, SeedableRng};
 
@@ -247,9 +278,10 @@ mod tests {
 
     #[test]
     fn the_constants_are_those_of_the_group() {
-        assert_eq!(Uint::from_words(*MODULUS), P);
-        let inverse = MODULUS_NEG_INV.wrapping_mul(MODULUS[0]);
+        assert_eq!(Uint::from_words(GROUP.words), P);
+        let inverse = GROUP.neg_inv.wrapping_mul(GROUP.words[0]);
         assert_eq!(inverse, Word::MAX, "−p⁻¹ · p ≡ −1 mod 2^w");
+        assert_eq!(Uint::from_words(*GROUP.one()), *ModP::ONE.as_montgomery());
     }
 
     #[test]
@@ -288,6 +320,41 @@ mod tests {
         let top = ModP::from_montgomery(P.wrapping_sub(&U1536::ONE));
         for value in [square(&top), mul(&top, &top), mul(&top, &ModP::ONE)] {
             assert!(value.as_montgomery() < &P);
+        }
+    }
+
+    #[test]
+    fn any_odd_modulus_matches_crypto_bigint() {
+        use crypto_bigint::modular::{FixedMontyForm, FixedMontyParams};
+        use crypto_bigint::{Odd, U1024};
+        let mut rng = ChaCha20Rng::seed_from_u64(8);
+        let random = |rng: &mut ChaCha20Rng| {
+            let mut bytes = [0u8; 128];
+            rng.fill_bytes(&mut bytes);
+            U1024::from_be_slice(&bytes)
+        };
+        for round in 0..20 {
+            // Odd moduli with and without the top bit (the FIPS bound holds
+            // for any odd modulus), and the smallest odd 1024-word one.
+            let mut n = random(&mut rng) | U1024::ONE;
+            if round % 3 == 1 {
+                n = n.shr_vartime(7) | U1024::ONE;
+            } else if round == 2 {
+                n = U1024::MAX;
+            }
+            let params = FixedMontyParams::new_vartime(Odd::new(n).unwrap());
+            let modulus = Modulus::from_params(&params);
+            assert_eq!(
+                modulus.one(),
+                FixedMontyForm::one(&params).as_montgomery().as_words()
+            );
+            for _ in 0..20 {
+                let a = FixedMontyForm::new(&random(&mut rng), &params);
+                let b = FixedMontyForm::new(&random(&mut rng), &params);
+                let (aw, bw) = (a.as_montgomery().as_words(), b.as_montgomery().as_words());
+                assert_eq!(&modulus.mul(aw, bw), (a * b).as_montgomery().as_words());
+                assert_eq!(&modulus.square(aw), a.square().as_montgomery().as_words());
+            }
         }
     }
 }

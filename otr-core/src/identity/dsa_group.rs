@@ -6,7 +6,13 @@ use crypto_bigint::{NonZero, Odd, U192, U1024};
 use crypto_primes::hazmat::MillerRabin;
 use crypto_primes::{Flavor, is_prime};
 
-use super::dsa_integers::{P_BITS, P_LIMBS, Q_BITS, Q_LIMBS, bit_length, uint_from_be};
+use otr_smp::montgomery::Modulus;
+use otr_smp::multiexp::pow_vartime_words;
+use otr_smp::secret_pow::pow_ct_words;
+
+use super::dsa_integers::{
+    P_BITS, P_LIMBS, Q_BITS, Q_EXPONENT_BITS, Q_LIMBS, bit_length, uint_from_be,
+};
 
 /// An integer modulo `p` in Montgomery form.
 pub(crate) type PForm = FixedMontyForm<P_LIMBS>;
@@ -38,6 +44,34 @@ pub(crate) struct DsaGroup {
 }
 
 impl DsaGroup {
+    /// `g^exponent mod p`, constant time in the exponent's value (its
+    /// [`Q_EXPONENT_BITS`] low bits count): a signature's `g^k`, a key's
+    /// `g^x`. Runs on otr-smp's Montgomery kernel, whose numbers are the
+    /// words of crypto-bigint's Montgomery forms for the same parameters.
+    pub fn g_pow_ct(&self, exponent: &U192) -> U1024 {
+        let params = self.g.params();
+        let words = pow_ct_words(
+            &Modulus::from_params(params),
+            self.g.as_montgomery().as_words(),
+            exponent,
+            Q_EXPONENT_BITS,
+        );
+        PForm::from_montgomery(U1024::from_words(words), params).retrieve()
+    }
+
+    /// `g^u1 · y^u2 mod p` (a signature check's `v` before the reduction
+    /// mod `q`), variable time: for public exponents only. `y` is a
+    /// Montgomery form for this group's `p`.
+    pub fn g_y_pow_vartime(&self, u1: &U192, y: &PForm, u2: &U192) -> U1024 {
+        let params = self.g.params();
+        let terms = [
+            (*self.g.as_montgomery().as_words(), u1),
+            (*y.as_montgomery().as_words(), u2),
+        ];
+        let words = pow_vartime_words(&Modulus::from_params(params), &terms);
+        PForm::from_montgomery(U1024::from_words(words), params).retrieve()
+    }
+
     /// Reads `p` (exactly 1024 bits, odd).
     pub fn parse_p(bytes: &[u8]) -> Result<Odd<U1024>, IdentityError> {
         let bits = bit_length(bytes);

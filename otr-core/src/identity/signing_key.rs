@@ -11,8 +11,7 @@ use super::dsa_components::DsaComponents;
 use super::dsa_group::IdentityError;
 use super::dsa_group::{DsaGroup, PrimeTest, QForm};
 use super::dsa_integers::{
-    Q_EXPONENT_BITS, Q_LIMBS, strip_leading_zeros, uint_from_be, uint_to_20_bytes,
-    uint_to_minimal_be,
+    Q_LIMBS, strip_leading_zeros, uint_from_be, uint_to_20_bytes, uint_to_minimal_be,
 };
 use super::verifying_key::DsaVerifyingKey;
 
@@ -99,7 +98,7 @@ impl DsaSigningKey {
         if !in_range.to_bool() {
             return Err(IdentityError::PrivateValueOutOfRange);
         }
-        let y = group.g.pow_bounded_exp(&*x, Q_EXPONENT_BITS).retrieve();
+        let y = group.g_pow_ct(&x);
         // g has order q and 0 < x < q, so y is in [2, p − 2] unless the key is corrupt.
         let y_bytes = uint_to_minimal_be(&y);
         let y = DsaGroup::parse_element(&y_bytes, &group.p, IdentityError::PublicValueOutOfRange)?;
@@ -170,11 +169,7 @@ impl DsaSigningKey {
         };
         for _ in 0..MAX_SIGNING_ATTEMPTS {
             let mut k = random_nonce(rng, &group.q_minus_one);
-            let r = group
-                .g
-                .pow_bounded_exp(&k, Q_EXPONENT_BITS)
-                .retrieve()
-                .rem(q);
+            let r = group.g_pow_ct(&k).rem(q);
             let mut k_form = QForm::new(&k, params);
             let inverse = k_form.invert();
             let invertible = inverse.is_some().to_bool();

@@ -3,12 +3,12 @@
 use core::fmt;
 use core::hash::{Hash, Hasher};
 
-use crypto_bigint::{MultiExponentiateBoundedExp, U192, U256, U1024};
+use crypto_bigint::{U192, U256, U1024};
 use otr_wire::{DsaPublicKey, DsaSignature, Fingerprint, Mpi};
 
 use super::dsa_group::IdentityError;
 use super::dsa_group::{DsaGroup, PForm, PrimeTest, QForm};
-use super::dsa_integers::{Q_EXPONENT_BITS, Q_LIMBS, uint_from_be, uint_to_minimal_be};
+use super::dsa_integers::{Q_LIMBS, uint_from_be, uint_to_minimal_be};
 
 /// A checked 1024/160-bit DSA public key with its Montgomery parameters
 /// precomputed, so that [`verify`](Self::verify) costs one simultaneous
@@ -163,11 +163,8 @@ impl DsaVerifyingKey {
         let h = U256::from_be_slice(value).rem_vartime(q.as_nz_ref());
         let u1 = (QForm::new(&h, params) * w).retrieve();
         let u2 = (QForm::new(&r, params) * w).retrieve();
-        let v = PForm::multi_exponentiate_bounded_exp(
-            &[(self.group.g, u1), (self.y, u2)],
-            Q_EXPONENT_BITS,
-        );
-        v.retrieve().rem_vartime(q.as_nz_ref()) == r
+        let v = self.group.g_y_pow_vartime(&u1, &self.y, &u2);
+        v.rem_vartime(q.as_nz_ref()) == r
     }
 }
 
