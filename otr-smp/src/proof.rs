@@ -72,7 +72,9 @@ pub fn verify_log(version: u8, proof: &LogProof, y: &ModP) -> bool {
     hashes_equal(&hash(version, &commitment, None), &proof.c)
 }
 
-/// Proves that `P = g3^r4`, `Q = g1^r4 · g2^secret` were built honestly.
+/// Proves that `P = g3^r4`, `Q = g1^r4 · g2^secret` were built honestly;
+/// returns the proof and `P` (computed with the proof's `g3^r5`, which
+/// shares its base).
 pub fn prove_coords<R: CryptoRng + ?Sized>(
     version: u8,
     g2: &ModP,
@@ -80,15 +82,15 @@ pub fn prove_coords<R: CryptoRng + ?Sized>(
     r4: &Exponent,
     secret: &SmpSecret,
     rng: &mut R,
-) -> CoordsProof {
+) -> (CoordsProof, ModP) {
     let r5 = Exponent::random(rng);
     let r6 = Exponent::random(rng);
-    let first = r5.pow(g3);
+    let (p, first) = r4.pow_pair(&r5, g3);
     let second = r5.pow_generator().mul(&r6.pow(g2));
     let c = hash(version, &first, Some(&second));
     let d5 = r5.respond(r4.as_uint(), &c);
     let d6 = r6.respond(&secret.to_uint(), &c);
-    CoordsProof { c, d5, d6 }
+    (CoordsProof { c, d5, d6 }, p)
 }
 
 /// Checks a proof that `(p, q)` were built honestly over `g2`, `g3`.
@@ -106,17 +108,20 @@ pub fn verify_coords(
     hashes_equal(&hash(version, &first, Some(&second)), &proof.c)
 }
 
-/// Proves that `r = qab^x3` uses the `x3` of our half `g1^x3` of `g3`.
+/// Proves that `r = qab^x3` uses the `x3` of our half `g1^x3` of `g3`;
+/// returns the proof and `r` (computed with the proof's `qab^r7`, which
+/// shares its base).
 pub fn prove_equal_logs<R: CryptoRng + ?Sized>(
     version: u8,
     qab: &ModP,
     x3: &Exponent,
     rng: &mut R,
-) -> LogsProof {
+) -> (LogsProof, ModP) {
     let r7 = Exponent::random(rng);
-    let c = hash(version, &r7.pow_generator(), Some(&r7.pow(qab)));
+    let (r, second) = x3.pow_pair(&r7, qab);
+    let c = hash(version, &r7.pow_generator(), Some(&second));
     let d = r7.respond(x3.as_uint(), &c);
-    LogsProof { c, d }
+    (LogsProof { c, d }, r)
 }
 
 /// Checks a proof that `r = qab^x3` where `g3o = g1^x3`.
@@ -150,7 +155,8 @@ mod tests {
         let secret = SmpSecret::from_digest([9; 32]);
         let p = r4.pow(&g3);
         let q = r4.pow_generator().mul(&secret.pow(&g2));
-        let proof = prove_coords(5, &g2, &g3, &r4, &secret, &mut rng);
+        let (proof, p_returned) = prove_coords(5, &g2, &g3, &r4, &secret, &mut rng);
+        assert_eq!(p_returned, p);
         assert!(verify_coords(5, &proof, &p, &q, &g2, &g3));
         assert!(!verify_coords(6, &proof, &p, &q, &g2, &g3));
         assert!(!verify_coords(5, &proof, &q, &p, &g2, &g3));
@@ -159,7 +165,8 @@ mod tests {
         let g3o = x3.pow_generator();
         let qab = Exponent::random(&mut rng).pow_generator();
         let r = x3.pow(&qab);
-        let proof = prove_equal_logs(7, &qab, &x3, &mut rng);
+        let (proof, r_returned) = prove_equal_logs(7, &qab, &x3, &mut rng);
+        assert_eq!(r_returned, r);
         assert!(verify_equal_logs(7, &proof, &g3o, &qab, &r));
         assert!(!verify_equal_logs(8, &proof, &g3o, &qab, &r));
         assert!(!verify_equal_logs(7, &proof, &g3o, &qab, &r.square()));

@@ -170,14 +170,12 @@ impl AwaitingSmp2 {
         )?;
 
         let r4 = Exponent::random(rng);
-        let pa = r4.pow(&g3);
+        let (proof_p, pa) = prove_coords(V_CP_ALICE, &g2, &g3, &r4, &self.secret, rng);
         let qa = r4.pow_generator().mul(&self.secret.pow(&g2));
-        let proof_p = prove_coords(V_CP_ALICE, &g2, &g3, &r4, &self.secret, rng);
 
         let pab = divide(&pa, &pb);
         let qab = divide(&qa, &qb);
-        let ra = self.a3.pow(&qab);
-        let proof_r = prove_equal_logs(V_CR_ALICE, &qab, &self.a3, rng);
+        let (proof_r, ra) = prove_equal_logs(V_CR_ALICE, &qab, &self.a3, rng);
 
         let reply = Smp3Message {
             pa: sendable(&pa),
@@ -268,9 +266,8 @@ impl GotSmp1 {
         let g3 = b3.pow(&self.g3a);
 
         let r4 = Exponent::random(rng);
-        let pb = r4.pow(&g3);
+        let (proof_p, pb) = prove_coords(V_CP_BOB, &g2, &g3, &r4, secret, rng);
         let qb = r4.pow_generator().mul(&secret.pow(&g2));
-        let proof_p = prove_coords(V_CP_BOB, &g2, &g3, &r4, secret, rng);
 
         let message = Smp2Message {
             g2b: sendable(&g2b),
@@ -332,8 +329,7 @@ impl AwaitingSmp3 {
             "cR",
         )?;
 
-        let rb = self.b3.pow(&qab);
-        let proof_r = prove_equal_logs(V_CR_BOB, &qab, &self.b3, rng);
+        let (proof_r, rb) = prove_equal_logs(V_CR_BOB, &qab, &self.b3, rng);
         let rab = self.b3.pow(&ra);
         let reply = Smp4Message {
             rb: sendable(&rb),

@@ -565,7 +565,8 @@ fn exponentiation_count_of_a_complete_smp() {
     .map(|k| (k, stats::get(k)));
     println!("{counts:?}");
     // Secret exponents, constant time: 8 variable-base per party
-    // (g2, g3, P, g3^r5, g2^r6, R, Qab^r7, Rab), 1 short g2^x per party,
+    // (g2, g3, P, g3^r5, g2^r6, R, Qab^r7, Rab; P with g3^r5 and R with
+    // Qab^r7 share a comb, `pow_pair`), 1 short g2^x per party,
     // 14 generator powers (4 + 3 for Alice, 6 + 1 for Bob).
     assert_eq!(stats::get(Kind::VariableCtFull), 16);
     assert_eq!(stats::get(Kind::VariableCtShort), 2);
