@@ -115,8 +115,8 @@ pub fn pow_ct_words<const N: usize, const L: usize>(
     acc
 }
 
-/// Teeth of [`pow_ct_pair`]'s comb: its table has `2^5` entries.
-const PAIR_TEETH: u32 = 5;
+/// Teeth of a [`Comb`]: its table has `2^5` entries.
+const COMB_TEETH: u32 = 5;
 
 /// Bit `position` of `exponent`, 0 at or above `bound` (public positions).
 fn bit(exponent: &[Word], position: u32, bound: u32) -> Word {
@@ -128,16 +128,104 @@ fn bit(exponent: &[Word], position: u32, bound: u32) -> Word {
         .map_or(0, |word| (word >> (position % Word::BITS)) & 1)
 }
 
-/// `(base^first, base^second) mod p`, constant time in both exponents'
-/// values (their `exponent_bits` low bits count), about a third cheaper than
-/// two [`pow_ct`] calls for full-size exponents.
+/// A comb (Lim–Lee) for one base: constant-time powers of it for exponents
+/// of up to a fixed number of bits, each costing `d = ⌈bits / 5⌉` squarings
+/// and `d` multiplications (against `bits` squarings for [`pow_ct_words`]).
 ///
-/// A comb (Lim–Lee) over a variable base: the exponent is cut into five
-/// slices of `d = ⌈bits / 5⌉` bits, the table holds the 32 products of
-/// `base^(2^(j·d))`, and each exponent then costs `d` squarings and `d`
-/// multiplications by a masked-scan table entry. Building the table costs
-/// `4d` squarings, paid once for the two exponents. SMP raises `g3` to `r4`
-/// and `r5`, and `Qa/Qb` to the party's `a3` (or `b3`) and `r7`.
+/// The exponent is cut into five slices of `d` bits; the table holds the 32
+/// products of the teeth `base^(2^(j·d))`, and each step multiplies in the
+/// entry the five bits `j·d + column` select, by a masked scan of the whole
+/// table. Building it costs `4d` squarings and 26 multiplications, so it
+/// pays off from two exponentiations of one base on: SMP's pairs (see
+/// [`pow_ct_pair`]), or DSA signatures with one key's `g`. The table is
+/// wiped on drop.
+#[derive(Clone)]
+pub struct Comb<const N: usize> {
+    modulus: Modulus<N>,
+    table: [[Word; N]; 1 << COMB_TEETH],
+    spacing: u32,
+    bits: u32,
+}
+
+impl<const N: usize> Comb<N> {
+    /// The comb of `base` (a Montgomery form below `modulus`) for exponents
+    /// of up to `exponent_bits` bits.
+    #[must_use]
+    pub fn new(modulus: &Modulus<N>, base: &[Word; N], exponent_bits: u32) -> Self {
+        let spacing = exponent_bits.div_ceil(COMB_TEETH).max(1);
+        // teeth[j] = base^(2^(j·spacing)).
+        let mut teeth = [*base; COMB_TEETH as usize];
+        for j in 1..teeth.len() {
+            let mut power = teeth.get(j - 1).copied().unwrap_or(*modulus.one());
+            for _ in 0..spacing {
+                power = modulus.square(&power);
+            }
+            if let Some(slot) = teeth.get_mut(j) {
+                *slot = power;
+            }
+        }
+        // table[s] = Π teeth[j] over the bits j of s.
+        let mut table = [*modulus.one(); 1 << COMB_TEETH];
+        for s in 1..table.len() {
+            let top = (usize::BITS - 1 - s.leading_zeros()) as usize;
+            let rest = s & !(1 << top);
+            let entry = match (table.get(rest), teeth.get(top)) {
+                (Some(rest_product), Some(tooth)) if rest != 0 => modulus.mul(rest_product, tooth),
+                (_, Some(tooth)) => *tooth,
+                _ => *modulus.one(),
+            };
+            if let Some(slot) = table.get_mut(s) {
+                *slot = entry;
+            }
+        }
+        teeth.zeroize();
+        Self {
+            modulus: *modulus,
+            table,
+            spacing,
+            bits: exponent_bits,
+        }
+    }
+
+    /// `base^exponent` (a Montgomery form), constant time in the exponent's
+    /// value; only its bits below the comb's bound count.
+    #[must_use]
+    pub fn pow_ct<const L: usize>(&self, exponent: &Uint<L>) -> [Word; N] {
+        let words = exponent.as_words();
+        let bits = self.bits.min(Uint::<L>::BITS);
+        let digit = |column: u32| {
+            (0..COMB_TEETH).fold(0, |d, j| {
+                d | (bit(words, column + j * self.spacing, bits) << j)
+            })
+        };
+        let mut acc = select(&self.table, digit(self.spacing - 1));
+        for column in (0..self.spacing - 1).rev() {
+            acc = self.modulus.square(&acc);
+            acc = self.modulus.mul(&acc, &select(&self.table, digit(column)));
+        }
+        acc
+    }
+}
+
+impl<const N: usize> Drop for Comb<N> {
+    fn drop(&mut self) {
+        self.table.zeroize();
+    }
+}
+
+impl<const N: usize> core::fmt::Debug for Comb<N> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Comb")
+            .field("bits", &self.bits)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `(base^first, base^second) mod p`, constant time in both exponents'
+/// values (their `exponent_bits` low bits count), through one [`Comb`]:
+/// about a third cheaper than two [`pow_ct`] calls for full-size exponents.
+/// SMP raises `g3` to `r4` and `r5`, and `Qa/Qb` to the party's `a3` (or
+/// `b3`) and `r7`.
 #[must_use]
 pub fn pow_ct_pair<const L: usize>(
     base: &ModP,
@@ -149,50 +237,9 @@ pub fn pow_ct_pair<const L: usize>(
     if bits == 0 {
         return (ModP::ONE, ModP::ONE);
     }
-    let spacing = bits.div_ceil(PAIR_TEETH);
-
-    // teeth[j] = base^(2^(j·spacing)).
-    let mut teeth = [*base.as_montgomery().as_words(); PAIR_TEETH as usize];
-    for j in 1..teeth.len() {
-        let mut power = teeth.get(j - 1).copied().unwrap_or(*GROUP.one());
-        for _ in 0..spacing {
-            power = GROUP.square(&power);
-        }
-        if let Some(slot) = teeth.get_mut(j) {
-            *slot = power;
-        }
-    }
-    // table[s] = Π teeth[j] over the bits j of s.
-    let mut table = [*GROUP.one(); 1 << PAIR_TEETH];
-    for s in 1..table.len() {
-        let top = (usize::BITS - 1 - s.leading_zeros()) as usize;
-        let rest = s & !(1 << top);
-        let entry = match (table.get(rest), teeth.get(top)) {
-            (Some(rest_product), Some(tooth)) if rest != 0 => GROUP.mul(rest_product, tooth),
-            (_, Some(tooth)) => *tooth,
-            _ => *GROUP.one(),
-        };
-        if let Some(slot) = table.get_mut(s) {
-            *slot = entry;
-        }
-    }
-
-    let run = |exponent: &Uint<L>| {
-        let words = exponent.as_words();
-        let digit = |column: u32| {
-            (0..PAIR_TEETH).fold(0, |d, j| d | (bit(words, column + j * spacing, bits) << j))
-        };
-        let mut acc = select(&table, digit(spacing - 1));
-        for column in (0..spacing - 1).rev() {
-            acc = GROUP.square(&acc);
-            acc = GROUP.mul(&acc, &select(&table, digit(column)));
-        }
-        ModP::from_montgomery(Uint::from_words(acc))
-    };
-    let results = (run(first), run(second));
-    teeth.zeroize();
-    table.zeroize();
-    results
+    let comb = Comb::new(&GROUP, base.as_montgomery().as_words(), bits);
+    let residue = |words| ModP::from_montgomery(Uint::from_words(words));
+    (residue(comb.pow_ct(first)), residue(comb.pow_ct(second)))
 }
 
 #[cfg(test)]
@@ -342,6 +389,36 @@ mod tests {
             let (a, b) = pow_ct_pair(&base, &e1, &e2, 1535);
             assert_eq!(a, base.pow_bounded_exp(&e1, 1535));
             assert_eq!(b, base.pow_bounded_exp(&e2, 1535));
+        }
+    }
+
+    #[test]
+    fn comb_matches_crypto_bigint_for_a_1024_bit_modulus_and_any_bound() {
+        use crypto_bigint::modular::{FixedMontyForm, FixedMontyParams};
+        use crypto_bigint::{Odd, U192, U1024};
+        let mut rng = ChaCha20Rng::seed_from_u64(14);
+        let mut bytes = [0u8; 128];
+        rng.fill_bytes(&mut bytes);
+        let n = U1024::from_be_slice(&bytes) | U1024::ONE | U1024::ONE.shl_vartime(1023);
+        let params = FixedMontyParams::new_vartime(Odd::new(n).unwrap());
+        let modulus = Modulus::from_params(&params);
+        rng.fill_bytes(&mut bytes);
+        let base = FixedMontyForm::new(&U1024::from_be_slice(&bytes), &params);
+        for bits in [160, 161, 192, 7, 5, 1] {
+            let comb = Comb::new(&modulus, base.as_montgomery().as_words(), bits);
+            let mut exponents = vec![U192::ZERO, U192::ONE, U192::MAX, U192::ONE.shl_vartime(159)];
+            for _ in 0..5 {
+                let mut e = [0u8; 24];
+                rng.fill_bytes(&mut e);
+                exponents.push(U192::from_be_slice(&e));
+            }
+            for e in &exponents {
+                assert_eq!(
+                    &comb.pow_ct(e),
+                    base.pow_bounded_exp(e, bits).as_montgomery().as_words(),
+                    "{e} bound {bits}"
+                );
+            }
         }
     }
 }

@@ -8,11 +8,8 @@ use crypto_primes::{Flavor, is_prime};
 
 use otr_smp::montgomery::Modulus;
 use otr_smp::multiexp::pow_vartime_words;
-use otr_smp::secret_pow::pow_ct_words;
 
-use super::dsa_integers::{
-    P_BITS, P_LIMBS, Q_BITS, Q_EXPONENT_BITS, Q_LIMBS, bit_length, uint_from_be,
-};
+use super::dsa_integers::{P_BITS, P_LIMBS, Q_BITS, Q_LIMBS, bit_length, uint_from_be};
 
 /// An integer modulo `p` in Montgomery form.
 pub(crate) type PForm = FixedMontyForm<P_LIMBS>;
@@ -44,21 +41,6 @@ pub(crate) struct DsaGroup {
 }
 
 impl DsaGroup {
-    /// `g^exponent mod p`, constant time in the exponent's value (its
-    /// [`Q_EXPONENT_BITS`] low bits count): a signature's `g^k`, a key's
-    /// `g^x`. Runs on otr-smp's Montgomery kernel, whose numbers are the
-    /// words of crypto-bigint's Montgomery forms for the same parameters.
-    pub fn g_pow_ct(&self, exponent: &U192) -> U1024 {
-        let params = self.g.params();
-        let words = pow_ct_words(
-            &Modulus::from_params(params),
-            self.g.as_montgomery().as_words(),
-            exponent,
-            Q_EXPONENT_BITS,
-        );
-        PForm::from_montgomery(U1024::from_words(words), params).retrieve()
-    }
-
     /// `g^u1 · y^u2 mod p` (a signature check's `v` before the reduction
     /// mod `q`), variable time: for public exponents only. `y` is a
     /// Montgomery form for this group's `p`.

@@ -2,16 +2,19 @@
 
 use core::fmt;
 
-use crypto_bigint::{CtEq, CtLt, NonZero, U192, U256};
+use crypto_bigint::{CtEq, CtLt, NonZero, U192, U256, U1024};
+use otr_smp::montgomery::Modulus;
+use otr_smp::secret_pow::Comb;
 use otr_wire::{DsaSignature, Fingerprint};
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::dsa_components::DsaComponents;
 use super::dsa_group::IdentityError;
-use super::dsa_group::{DsaGroup, PrimeTest, QForm};
+use super::dsa_group::{DsaGroup, PForm, PrimeTest, QForm};
 use super::dsa_integers::{
-    Q_LIMBS, strip_leading_zeros, uint_from_be, uint_to_20_bytes, uint_to_minimal_be,
+    P_LIMBS, Q_EXPONENT_BITS, Q_LIMBS, strip_leading_zeros, uint_from_be, uint_to_20_bytes,
+    uint_to_minimal_be,
 };
 use super::verifying_key::DsaVerifyingKey;
 
@@ -22,10 +25,13 @@ const MAX_SIGNING_ATTEMPTS: usize = 64;
 /// A 1024/160-bit DSA private key with its public half.
 ///
 /// The private value `x` is zeroized on drop; `Debug` shows only the
-/// fingerprint. Signing uses constant-time crypto-bigint arithmetic.
+/// fingerprint. Signing is constant time: `g^k` through a comb table of the
+/// key's `g` built once with the key (4 KiB; a signature's `g^k` then costs a
+/// third of a plain exponentiation), `k⁻¹` and `x·r` with crypto-bigint.
 pub struct DsaSigningKey {
     verifying_key: DsaVerifyingKey,
     x: U192,
+    g_comb: Box<Comb<P_LIMBS>>,
 }
 
 impl DsaSigningKey {
@@ -98,13 +104,19 @@ impl DsaSigningKey {
         if !in_range.to_bool() {
             return Err(IdentityError::PrivateValueOutOfRange);
         }
-        let y = group.g_pow_ct(&x);
+        let g_comb = Box::new(Comb::new(
+            &Modulus::from_params(group.g.params()),
+            group.g.as_montgomery().as_words(),
+            Q_EXPONENT_BITS,
+        ));
+        let y = g_pow_ct(&group, &g_comb, &x);
         // g has order q and 0 < x < q, so y is in [2, p − 2] unless the key is corrupt.
         let y_bytes = uint_to_minimal_be(&y);
         let y = DsaGroup::parse_element(&y_bytes, &group.p, IdentityError::PublicValueOutOfRange)?;
         Ok(Self {
             verifying_key: DsaVerifyingKey::from_group(group, &y),
             x: *x,
+            g_comb,
         })
     }
 
@@ -169,7 +181,7 @@ impl DsaSigningKey {
         };
         for _ in 0..MAX_SIGNING_ATTEMPTS {
             let mut k = random_nonce(rng, &group.q_minus_one);
-            let r = group.g_pow_ct(&k).rem(q);
+            let r = g_pow_ct(group, &self.g_comb, &k).rem(q);
             let mut k_form = QForm::new(&k, params);
             let inverse = k_form.invert();
             let invertible = inverse.is_some().to_bool();
@@ -190,6 +202,12 @@ impl DsaSigningKey {
         x.zeroize();
         signature
     }
+}
+
+/// `g^exponent mod p` through the key's comb, constant time in the exponent.
+fn g_pow_ct(group: &DsaGroup, g_comb: &Comb<P_LIMBS>, exponent: &U192) -> U1024 {
+    let words = g_comb.pow_ct(exponent);
+    PForm::from_montgomery(U1024::from_words(words), group.g.params()).retrieve()
 }
 
 /// A nonce uniform in `[1, q − 1]`: 256 random bits reduced mod `q − 1`, plus 1
