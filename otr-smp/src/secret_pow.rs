@@ -332,16 +332,31 @@ mod tests {
         }
     }
 
-    #[test]
-    fn words_version_matches_crypto_bigint_for_a_1024_bit_modulus() {
-        use crypto_bigint::modular::{FixedMontyForm, FixedMontyParams};
-        use crypto_bigint::{Odd, U192, U1024};
-        let mut rng = ChaCha20Rng::seed_from_u64(12);
+    /// Crypto-bigint's parameters and our `Modulus` for a random odd
+    /// 1024-bit modulus (DSA's size).
+    fn random_1024_bit_modulus(
+        rng: &mut ChaCha20Rng,
+    ) -> (
+        crypto_bigint::modular::FixedMontyParams<{ crypto_bigint::U1024::LIMBS }>,
+        Modulus<{ crypto_bigint::U1024::LIMBS }>,
+    ) {
+        use crypto_bigint::modular::FixedMontyParams;
+        use crypto_bigint::{Odd, U1024};
         let mut bytes = [0u8; 128];
         rng.fill_bytes(&mut bytes);
         let n = U1024::from_be_slice(&bytes) | U1024::ONE | U1024::ONE.shl_vartime(1023);
         let params = FixedMontyParams::new_vartime(Odd::new(n).unwrap());
         let modulus = Modulus::from_params(&params);
+        (params, modulus)
+    }
+
+    #[test]
+    fn words_version_matches_crypto_bigint_for_a_1024_bit_modulus() {
+        use crypto_bigint::modular::FixedMontyForm;
+        use crypto_bigint::{U192, U1024};
+        let mut rng = ChaCha20Rng::seed_from_u64(12);
+        let (params, modulus) = random_1024_bit_modulus(&mut rng);
+        let mut bytes = [0u8; 128];
         for _ in 0..20 {
             rng.fill_bytes(&mut bytes);
             let base = FixedMontyForm::new(&U1024::from_be_slice(&bytes), &params);
@@ -394,14 +409,11 @@ mod tests {
 
     #[test]
     fn comb_matches_crypto_bigint_for_a_1024_bit_modulus_and_any_bound() {
-        use crypto_bigint::modular::{FixedMontyForm, FixedMontyParams};
-        use crypto_bigint::{Odd, U192, U1024};
+        use crypto_bigint::modular::FixedMontyForm;
+        use crypto_bigint::{U192, U1024};
         let mut rng = ChaCha20Rng::seed_from_u64(14);
+        let (params, modulus) = random_1024_bit_modulus(&mut rng);
         let mut bytes = [0u8; 128];
-        rng.fill_bytes(&mut bytes);
-        let n = U1024::from_be_slice(&bytes) | U1024::ONE | U1024::ONE.shl_vartime(1023);
-        let params = FixedMontyParams::new_vartime(Odd::new(n).unwrap());
-        let modulus = Modulus::from_params(&params);
         rng.fill_bytes(&mut bytes);
         let base = FixedMontyForm::new(&U1024::from_be_slice(&bytes), &params);
         for bits in [160, 161, 192, 7, 5, 1] {
